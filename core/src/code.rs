@@ -1,0 +1,271 @@
+//! Code systems and code spellings: which systems exist, how a user's spelling of a code
+//! (`e119`, ` E11.9 `, `0dtj4zz`) becomes the one normalised key the book is indexed by, and how
+//! a key is shown again in each system's official spelling (`E11.9`).
+//!
+//! Nothing here touches the book: these are pure, allocation-free string rules.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A code system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum System {
+    /// ICD-10-CM diagnoses (CDC/NCHS), codes like `E11.9`, `S72.001A`.
+    Icd10cm,
+    /// ICD-10-PCS inpatient procedures (CMS), seven characters like `0DTJ4ZZ`.
+    Icd10pcs,
+    /// HCPCS Level II (CMS): a letter and four digits like `J1100`, and two-character modifiers.
+    Hcpcs,
+    /// CPT (AMA), imported from a licensee's AMA data files; never embedded.
+    Cpt,
+}
+
+impl System {
+    /// Every system, in the order results are listed when a code exists in several.
+    pub const ALL: [System; 4] = [System::Icd10cm, System::Icd10pcs, System::Hcpcs, System::Cpt];
+
+    /// The stable lower-case name (`icd10cm`, `icd10pcs`, `hcpcs`, `cpt`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            System::Icd10cm => "icd10cm",
+            System::Icd10pcs => "icd10pcs",
+            System::Hcpcs => "hcpcs",
+            System::Cpt => "cpt",
+        }
+    }
+
+    /// Whether a normalised key has the shape of a code (or header, or modifier) of this system.
+    pub fn accepts(self, key: &Key) -> bool {
+        let b = key.as_bytes();
+        let alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+        match self {
+            // A letter, a digit, then 1 to 5 letters or digits.
+            System::Icd10cm => {
+                (3..=7).contains(&b.len())
+                    && b[0].is_ascii_uppercase()
+                    && b[1].is_ascii_digit()
+                    && b[2..].iter().all(alnum)
+            }
+            // Seven characters (three for a table), digits and letters without I and O.
+            System::Icd10pcs => {
+                (b.len() == 7 || b.len() == 3)
+                    && b.iter().all(|c| alnum(c) && *c != b'I' && *c != b'O')
+            }
+            // A letter and four digits, or a two-character modifier.
+            System::Hcpcs => {
+                (b.len() == 5 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit))
+                    || (b.len() == 2 && b.iter().all(alnum))
+            }
+            // Five characters (four digits then a digit or F/T/U/M), or a two-character modifier.
+            System::Cpt => {
+                (b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && alnum(&b[4]))
+                    || (b.len() == 2 && b.iter().all(alnum))
+            }
+        }
+    }
+
+    /// The official spelling of a key in this system: ICD-10-CM puts a dot after the third
+    /// character (`E119` → `E11.9`); the other systems use the key as it is.
+    pub fn display(self, key: &str) -> String {
+        if self == System::Icd10cm && key.len() > 3 {
+            format!("{}.{}", &key[..3], &key[3..])
+        } else {
+            key.to_string()
+        }
+    }
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for System {
+    type Err = Error;
+
+    /// Parses a system name; case and the spellings `icd-10-cm`, `icd_10_pcs`, `hcpcs2` are
+    /// accepted.
+    fn from_str(s: &str) -> Result<Self> {
+        let folded: String = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        match folded.as_str() {
+            "icd10cm" | "cm" => Ok(System::Icd10cm),
+            "icd10pcs" | "pcs" => Ok(System::Icd10pcs),
+            "hcpcs" | "hcpcs2" | "hcpcsii" | "hcpcslevelii" => Ok(System::Hcpcs),
+            "cpt" | "cpt4" => Ok(System::Cpt),
+            _ => Err(Error::UnknownSystem(s.to_string())),
+        }
+    }
+}
+
+/// The longest normalised key (ICD-10-CM and ICD-10-PCS codes have seven characters).
+pub const MAX_KEY_LEN: usize = 7;
+
+/// A normalised code: upper case, no dot, no surrounding white space, at most seven ASCII
+/// letters and digits. It lives on the stack, so normalising never allocates.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    len: u8,
+    bytes: [u8; MAX_KEY_LEN],
+}
+
+impl Key {
+    /// Normalises a user's spelling of a code.
+    ///
+    /// Surrounding white space is trimmed, letters are upper-cased, and one dot is allowed after
+    /// the third character (`E11.9`). Anything else (an empty string, other punctuation, more
+    /// than seven characters) is an [`Error::InvalidCode`].
+    ///
+    /// ```
+    /// use codelookup::Key;
+    /// assert_eq!(Key::parse(" e11.9 ").unwrap().as_str(), "E119");
+    /// assert_eq!(Key::parse("0dtj4zz").unwrap().as_str(), "0DTJ4ZZ");
+    /// assert!(Key::parse("E11..9").is_err());
+    /// ```
+    pub fn parse(input: &str) -> Result<Key> {
+        let trimmed = input.trim();
+        let invalid = |reason: &str| Error::InvalidCode {
+            input: truncate_for_message(input),
+            reason: reason.to_string(),
+        };
+        if trimmed.is_empty() {
+            return Err(invalid("empty code"));
+        }
+        let mut key = Key { len: 0, bytes: [0; MAX_KEY_LEN] };
+        for (i, c) in trimmed.bytes().enumerate() {
+            match c {
+                b'.' if i == 3 && trimmed.len() > 4 => continue,
+                b'.' => return Err(invalid("a dot may only follow the third character")),
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {
+                    if key.len as usize == MAX_KEY_LEN {
+                        return Err(invalid("longer than any code (7 characters)"));
+                    }
+                    key.bytes[key.len as usize] = c.to_ascii_uppercase();
+                    key.len += 1;
+                }
+                _ => return Err(invalid("codes contain only letters, digits and one dot")),
+            }
+        }
+        if key.len < 2 {
+            return Err(invalid("shorter than any code"));
+        }
+        Ok(key)
+    }
+
+    /// Parses and checks the shape against one system (or against every system when `system`
+    /// is `None`).
+    pub fn parse_for(input: &str, system: Option<System>) -> Result<Key> {
+        let key = Key::parse(input)?;
+        let fits = match system {
+            Some(s) => s.accepts(&key),
+            None => System::ALL.iter().any(|s| s.accepts(&key)),
+        };
+        if fits {
+            Ok(key)
+        } else {
+            let what = system.map_or("any supported code system".to_string(), |s| s.to_string());
+            Err(Error::InvalidCode {
+                input: truncate_for_message(input),
+                reason: format!("not the shape of a code of {what}"),
+            })
+        }
+    }
+
+    /// Builds a key from bytes that are already normalised (used by importers and the index).
+    pub(crate) fn from_normalised(s: &str) -> Option<Key> {
+        let k = Key::parse(s).ok()?;
+        (k.as_str() == s).then_some(k)
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters and digits are ever stored.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The normalised bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({:?})", self.as_str())
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Keeps error messages short when a caller passes a huge string.
+pub(crate) fn truncate_for_message(input: &str) -> String {
+    const MAX: usize = 40;
+    match input.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &input[..i]),
+        None => input.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_normalise_to_one_key() {
+        for s in ["E11.9", "e119", " E11.9 ", "e11.9", "\tE119\n"] {
+            assert_eq!(Key::parse(s).unwrap().as_str(), "E119", "{s:?}");
+        }
+        assert_eq!(Key::parse("0dtj4zz").unwrap().as_str(), "0DTJ4ZZ");
+        assert_eq!(Key::parse("j1100").unwrap().as_str(), "J1100");
+        assert_eq!(Key::parse("S72.001A").unwrap().as_str(), "S72001A");
+    }
+
+    #[test]
+    fn malformed_input_is_invalid_code() {
+        for s in ["", "   ", "E", "E11..9", "E1.19", "E11.", "E11-9", "E11.9999999", "💥", "E11 9", "J1100;DROP"] {
+            let err = Key::parse(s).unwrap_err();
+            assert!(matches!(err, Error::InvalidCode { .. }), "{s:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn shapes_per_system() {
+        let k = |s| Key::parse(s).unwrap();
+        assert!(System::Icd10cm.accepts(&k("E119")));
+        assert!(!System::Icd10cm.accepts(&k("0DTJ4ZZ")));
+        assert!(System::Icd10pcs.accepts(&k("0DTJ4ZZ")));
+        assert!(!System::Icd10pcs.accepts(&k("0DTJ4IZ")), "PCS never uses I or O");
+        assert!(System::Hcpcs.accepts(&k("J1100")));
+        assert!(System::Hcpcs.accepts(&k("LT")));
+        assert!(System::Cpt.accepts(&k("99213")) && System::Cpt.accepts(&k("0042T")));
+        assert!(Key::parse_for("99999999", None).is_err());
+        assert!(matches!(Key::parse_for("J1100", Some(System::Icd10pcs)), Err(Error::InvalidCode { .. })));
+    }
+
+    #[test]
+    fn display_puts_the_dot_back() {
+        assert_eq!(System::Icd10cm.display("E119"), "E11.9");
+        assert_eq!(System::Icd10cm.display("E11"), "E11");
+        assert_eq!(System::Icd10pcs.display("0DTJ4ZZ"), "0DTJ4ZZ");
+    }
+
+    #[test]
+    fn system_names() {
+        assert_eq!("ICD-10-CM".parse::<System>().unwrap(), System::Icd10cm);
+        assert_eq!("hcpcs".parse::<System>().unwrap(), System::Hcpcs);
+        assert!(matches!("snomed".parse::<System>(), Err(Error::UnknownSystem(_))));
+    }
+}

@@ -1,0 +1,31 @@
+//! # codelookup
+//!
+//! An embeddable medical-code library: look codes up, search them, and meter "code page views",
+//! inside the host process and offline.
+//!
+//! ```
+//! let book = codelookup::Book::open_default()?;
+//! let rec = book.lookup_one("e119", None)?;
+//! assert_eq!(rec.code, "E11.9");
+//! assert_eq!(rec.title, "Type 2 diabetes mellitus without complications");
+//! assert!(rec.billable);
+//! # Ok::<(), codelookup::Error>(())
+//! ```
+//!
+//! Modules:
+//! - [`code`]: code systems and the normalisation of a user's spelling of a code;
+//! - [`book`]: the compiled code book (open, lookup, validity);
+//! - [`record`]: what a lookup returns;
+//! - [`import`]: readers of the official CMS/CDC/AMA source files, and the book builder;
+//! - [`quota`]: metered code page views, persistent in SQLite.
+
+pub mod book;
+pub mod code;
+pub mod error;
+pub mod import;
+pub mod quota;
+pub mod record;
+
+pub use book::Book;
+pub use code::{Key, System};
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Quota accounting (see issue 4). Placeholder until the module lands.
