@@ -180,12 +180,6 @@ impl Key {
         }
     }
 
-    /// Builds a key from bytes that are already normalised (used by importers and the index).
-    pub(crate) fn from_normalised(s: &str) -> Option<Key> {
-        let k = Key::parse(s).ok()?;
-        (k.as_str() == s).then_some(k)
-    }
-
     /// The normalised text.
     pub fn as_str(&self) -> &str {
         // Only ASCII letters and digits are ever stored.

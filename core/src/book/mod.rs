@@ -1,0 +1,229 @@
+//! The compiled code book: open it (embedded default or a file), look codes up, check them.
+//!
+//! A book is built once from the official source files ([`Book::build`]) into one SQLite file
+//! with an fst code index; opening reads it into memory, after which every call is a few
+//! array and fst look-ups with no I/O. [`Book`] is cheap to clone and safe to share between
+//! threads.
+
+mod compile;
+mod data;
+mod index;
+mod record;
+mod store;
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::code::{Key, System};
+use crate::error::{Error, Result};
+use crate::import::sources::Sources;
+use crate::record::CodeRecord;
+use data::{BookData, NodeId};
+use index::CodeIndex;
+
+/// The default book, compiled from `data/` by `codelookup build` and embedded (zstd-compressed).
+static EMBEDDED: &[u8] = include_bytes!("../../book/default.book.zst");
+
+/// An open code book.
+#[derive(Clone, Debug)]
+pub struct Book {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    data: BookData,
+    index: CodeIndex,
+}
+
+impl Book {
+    /// Opens the embedded default book (ICD-10-CM, ICD-10-PCS, HCPCS Level II). No file, no
+    /// network. The first call decompresses and loads it (about 0.3 s); later calls return the
+    /// same shared book at once.
+    ///
+    /// ```
+    /// let book = codelookup::Book::open_default()?;
+    /// assert!(book.is_valid("E11.9", None));
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn open_default() -> Result<Book> {
+        static DEFAULT: OnceLock<std::result::Result<Book, String>> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| {
+                if EMBEDDED.is_empty() {
+                    return Err("this build has no embedded code book; run `codelookup build` (see README)".into());
+                }
+                let bytes = zstd::decode_all(EMBEDDED).map_err(|e| format!("embedded code book is corrupt: {e}"))?;
+                Book::from_bytes(&bytes).map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(Error::Book)
+    }
+
+    /// Opens a book file built by [`Book::build`] (or `codelookup build`), plain or
+    /// zstd-compressed (`.zst`).
+    ///
+    /// A missing, truncated, corrupt or incompatible file is an [`Error::Book`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Book> {
+        let path = path.as_ref();
+        if path.extension().is_some_and(|e| e == "zst") {
+            let raw = std::fs::read(path).map_err(|e| Error::Book(format!("cannot read {}: {e}", path.display())))?;
+            let bytes = zstd::decode_all(&raw[..]).map_err(|e| Error::Book(format!("{} is not a compressed code book: {e}", path.display())))?;
+            return Book::from_bytes(&bytes);
+        }
+        let conn = store::open_file(path)?;
+        Book::from_connection(&conn)
+    }
+
+    /// Opens a book from the bytes of a book file (uncompressed).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Book> {
+        let conn = store::open_bytes(bytes)?;
+        Book::from_connection(&conn)
+    }
+
+    fn from_connection(conn: &rusqlite::Connection) -> Result<Book> {
+        let (data, index) = store::read(conn)?;
+        Ok(Book { inner: Arc::new(Inner { data, index }) })
+    }
+
+    /// Compiles a book from source files and writes it to `out` (zstd-compressed when `out`
+    /// ends in `.zst`). The same sources always give the same bytes. Nothing is left at `out`
+    /// when the build fails.
+    pub fn build(sources: &Sources, out: impl AsRef<Path>) -> Result<()> {
+        let out = out.as_ref();
+        let data = compile::compile(sources)?;
+        let index = CodeIndex::build(&data)?;
+        if out.extension().is_some_and(|e| e == "zst") {
+            let plain = out.with_extension("");
+            let plain = plain.with_file_name(format!(".{}.sqlite", plain.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+            store::write_file(&data, &index, &plain)?;
+            let bytes = std::fs::read(&plain).map_err(|e| Error::io(&plain, e));
+            let _ = std::fs::remove_file(&plain);
+            let compressed = zstd::encode_all(&bytes?[..], 19).map_err(|e| Error::io(out, e))?;
+            let tmp = out.with_extension("zst.partial");
+            std::fs::write(&tmp, compressed).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))
+        } else {
+            store::write_file(&data, &index, out)
+        }
+    }
+
+    /// Looks a code up in any common spelling (`e119`, `E11.9`, ` E11.9 `). With `system`,
+    /// only that system is searched; without, the first system that has the code (in the
+    /// order of [`System::ALL`]) answers and [`CodeRecord::also_in`] names the others.
+    ///
+    /// Errors: [`Error::InvalidCode`] for input that cannot be a code, [`Error::NotFound`]
+    /// (with the nearest real codes) for a well-formed code the book does not have.
+    /// Cost: about a microsecond for a code; headers list their billable descendants, so a
+    /// large header costs more.
+    ///
+    /// ```
+    /// let book = codelookup::Book::open_default()?;
+    /// let e11 = book.lookup("E11", None)?;
+    /// assert!(!e11.billable);
+    /// assert!(e11.billable_descendants.contains(&"E11.9".to_string()));
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn lookup(&self, code: &str, system: Option<System>) -> Result<CodeRecord> {
+        let ids = self.find(code, system)?;
+        let mut rec = self.record(ids[0]);
+        rec.also_in = ids[1..].iter().map(|&i| self.inner.data.nodes[i as usize].system).collect();
+        Ok(rec)
+    }
+
+    /// Like [`Book::lookup`], but returns one record for each system that has the code.
+    pub fn lookup_all(&self, code: &str, system: Option<System>) -> Result<Vec<CodeRecord>> {
+        let ids = self.find(code, system)?;
+        Ok(ids
+            .iter()
+            .map(|&id| {
+                let mut rec = self.record(id);
+                rec.also_in = ids.iter().filter(|&&o| o != id).map(|&o| self.inner.data.nodes[o as usize].system).collect();
+                rec
+            })
+            .collect())
+    }
+
+    /// Looks many codes up; the result has one entry per input, in order, `None` where the
+    /// code is malformed or unknown.
+    ///
+    /// ```
+    /// let book = codelookup::Book::open_default()?;
+    /// let recs = book.lookup_many(["E11.9", "nope", "J1100"], None);
+    /// assert_eq!(recs.iter().map(Option::is_some).collect::<Vec<_>>(), [true, false, true]);
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn lookup_many<I, S>(&self, codes: I, system: Option<System>) -> Vec<Option<CodeRecord>>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        codes.into_iter().map(|c| self.lookup(c.as_ref(), system).ok()).collect()
+    }
+
+    /// Whether the code (in any spelling) exists in the book, billable or not. Never fails:
+    /// malformed input is simply not valid. Cost: about 0.1 µs.
+    ///
+    /// ```
+    /// let book = codelookup::Book::open_default()?;
+    /// assert!(book.is_valid("e119", None) && !book.is_valid("E11.99", None));
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn is_valid(&self, code: &str, system: Option<System>) -> bool {
+        self.first_id(code, system).is_some()
+    }
+
+    /// Whether the code exists and is valid on a claim (billable).
+    pub fn is_billable(&self, code: &str, system: Option<System>) -> bool {
+        self.first_id(code, system).is_some_and(|id| self.inner.data.nodes[id as usize].billable)
+    }
+
+    /// The code systems this book holds.
+    pub fn systems(&self) -> Vec<System> {
+        let mut v: Vec<System> = System::ALL.into_iter().filter(|s| self.inner.data.nodes.iter().any(|n| n.system == *s)).collect();
+        v.dedup();
+        v
+    }
+
+    /// Metadata of the book: format version, source files and their SHA-256 checksums.
+    pub fn metadata(&self) -> Vec<(String, String)> {
+        self.inner.data.meta.clone()
+    }
+
+    /// Every code of the book as (system, canonical code), in tabular order; chapters and
+    /// sections are not codes and are not listed.
+    pub fn codes(&self) -> impl Iterator<Item = (System, String)> + '_ {
+        self.inner.data.nodes.iter().filter(|n| n.is_code()).map(|n| (n.system, n.code()))
+    }
+
+    /// The first node carrying the code, without allocating.
+    fn first_id(&self, code: &str, system: Option<System>) -> Option<NodeId> {
+        let key = Key::parse(code).ok()?;
+        let nodes = &self.inner.data.nodes;
+        self.inner.index.get(key.as_bytes()).iter().copied().find(|&id| system.is_none_or(|s| nodes[id as usize].system == s))
+    }
+
+    fn ids_for(&self, key: &Key, system: Option<System>) -> Vec<NodeId> {
+        let nodes = &self.inner.data.nodes;
+        self.inner.index.get(key.as_bytes()).iter().copied().filter(|&id| system.is_none_or(|s| nodes[id as usize].system == s)).collect()
+    }
+
+    fn find(&self, code: &str, system: Option<System>) -> Result<Vec<NodeId>> {
+        let key = Key::parse_for(code, system)?;
+        let ids = self.ids_for(&key, system);
+        if ids.is_empty() {
+            let code = crate::code::truncate_for_message(code.trim());
+            return Err(Error::NotFound { code, suggestions: self.suggest(&key, system) });
+        }
+        Ok(ids)
+    }
+
+    pub(crate) fn data(&self) -> &BookData {
+        &self.inner.data
+    }
+
+    pub(crate) fn index(&self) -> &CodeIndex {
+        &self.inner.index
+    }
+}
+

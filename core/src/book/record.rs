@@ -1,0 +1,107 @@
+//! Assembles a [`CodeRecord`] from the in-memory book: parents, children, inherited notes, the
+//! 7th character, the PCS axes and HCPCS data; and the suggestions of a not-found error.
+
+use super::data::NodeId;
+use super::Book;
+use crate::code::{Key, System};
+use crate::record::{CodeRecord, CodeRef, Note, NodeKind, NoteKind, SeventhCharacter};
+
+/// How many suggestions a not-found error carries at most.
+const MAX_SUGGESTIONS: usize = 5;
+
+impl Book {
+    pub(crate) fn code_ref(&self, id: NodeId) -> CodeRef {
+        let n = &self.data().nodes[id as usize];
+        CodeRef { code: n.code(), title: n.title.to_string(), kind: n.kind, billable: n.billable }
+    }
+
+    /// The full record of one node.
+    pub(crate) fn record(&self, id: NodeId) -> CodeRecord {
+        let data = self.data();
+        let node = &data.nodes[id as usize];
+        let mut parents: Vec<CodeRef> = data.ancestors(id).map(|p| self.code_ref(p)).collect();
+        parents.reverse();
+        let children = data.children(id).map(|c| self.code_ref(c)).collect();
+        let billable_descendants = if node.billable {
+            Vec::new()
+        } else {
+            data.descendants(id).filter(|&d| data.nodes[d as usize].billable).map(|d| data.nodes[d as usize].code()).collect()
+        };
+
+        // The code's own notes, then each ancestor's, nearest first. Inclusion terms describe
+        // the entry they are printed at, so they are not inherited.
+        let mut notes = Vec::new();
+        for (holder, inherited) in std::iter::once((id, false)).chain(data.ancestors(id).map(|a| (a, true))) {
+            if let Some(list) = data.notes.get(&holder) {
+                let source = data.nodes[holder as usize].code();
+                for (kind, text) in list {
+                    if inherited && *kind == NoteKind::InclusionTerm {
+                        continue;
+                    }
+                    notes.push(Note { kind: *kind, text: text.to_string(), source: source.clone(), inherited });
+                }
+            }
+        }
+
+        let seventh_character = (node.system == System::Icd10cm && node.key.len() == 7)
+            .then(|| {
+                let c = node.key.chars().last()?;
+                data.ancestors(id).find_map(|a| {
+                    let defs = data.seventh.get(&a)?;
+                    let meaning = defs.iter().find(|(d, _)| *d == c)?;
+                    Some(SeventhCharacter { character: c.to_string(), meaning: meaning.1.to_string(), source: data.nodes[a as usize].code() })
+                })
+            })
+            .flatten();
+
+        let pcs_axes = if node.system == System::Icd10pcs && node.key.len() == 7 { data.pcs.describe(&node.key) } else { Vec::new() };
+
+        CodeRecord {
+            code: node.code(),
+            system: node.system,
+            kind: node.kind,
+            title: node.title.to_string(),
+            short_title: node.short_title().to_string(),
+            billable: node.billable,
+            parents,
+            children,
+            billable_descendants,
+            notes,
+            seventh_character,
+            pcs_axes,
+            hcpcs: data.hcpcs.get(&id).cloned(),
+            also_in: Vec::new(),
+        }
+    }
+
+    /// The nearest real codes to a key the book does not have, best first: the code with the
+    /// placeholder X filled in (`W21.89A` → `W21.89XA`), codes one edit away, then billable
+    /// codes under the longest prefix that exists.
+    pub(crate) fn suggest(&self, key: &Key, system: Option<System>) -> Vec<String> {
+        let data = self.data();
+        let in_system = |id: &NodeId| system.is_none_or(|s| data.nodes[*id as usize].system == s);
+        let mut out: Vec<NodeId> = Vec::new();
+        let k = key.as_str();
+
+        // Placeholder X: a 7th character typed without the Xs before it.
+        if (5..7).contains(&k.len()) {
+            let (stem, last) = k.split_at(k.len() - 1);
+            let filled = format!("{stem}{}{last}", "X".repeat(7 - k.len()));
+            out.extend(self.index().get(filled.as_bytes()).iter().copied().filter(in_system));
+        }
+        out.extend(self.index().near(k, 20).into_iter().map(|(_, id)| id).filter(in_system));
+        if let Some(prefix) = (2..k.len()).rev().find_map(|n| self.index().get(&key.as_bytes()[..n]).iter().copied().find(in_system)) {
+            let under = data.descendants(prefix).filter(|&d| data.nodes[d as usize].billable);
+            if data.nodes[prefix as usize].billable {
+                out.push(prefix);
+            }
+            out.extend(under.take(MAX_SUGGESTIONS));
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.into_iter()
+            .filter(|id| data.nodes[*id as usize].kind != NodeKind::Chapter && seen.insert(*id))
+            .take(MAX_SUGGESTIONS)
+            .map(|id| data.nodes[id as usize].code())
+            .collect()
+    }
+}

@@ -1,0 +1,164 @@
+//! The `codelookup` command-line tool: look codes up, search, and build code books.
+//! Every command takes `--json` for scripts; the JSON field names are the record's field names.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use codelookup::import::sources::Sources;
+use codelookup::record::CodeRecord;
+use codelookup::{Book, Error, System};
+
+#[derive(Parser)]
+#[command(name = "codelookup", version, about = "Look up and search medical codes (ICD-10-CM, ICD-10-PCS, HCPCS, CPT) offline")]
+struct Cli {
+    /// A book file built with `codelookup build` (default: the embedded book).
+    #[arg(long, global = true)]
+    book: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Look up one or more codes in any common spelling (E11.9, e119, 0dtj4zz, j1100).
+    Lookup {
+        /// The codes.
+        #[arg(required = true)]
+        codes: Vec<String>,
+        /// Only this code system (icd10cm, icd10pcs, hcpcs, cpt).
+        #[arg(long)]
+        system: Option<String>,
+    },
+    /// Build a code book from the official source files.
+    Build {
+        /// Folder laid out like the repository's data/ folder.
+        #[arg(long, default_value_os_t = Sources::repository_data_dir())]
+        data: PathBuf,
+        /// Where to write the book (`.zst` to compress it).
+        #[arg(long, default_value = "codelookup.book")]
+        out: PathBuf,
+    },
+    /// Show what a book holds.
+    Info,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if cli.json {
+                println!("{}", serde_json::json!({ "error": { "kind": e.kind(), "message": e.to_string() } }));
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Book, Error> {
+    match &cli.book {
+        Some(p) => Book::open(p),
+        None => Book::open_default(),
+    }
+}
+
+fn run(cli: &Cli) -> Result<ExitCode, Error> {
+    match &cli.command {
+        Command::Lookup { codes, system } => {
+            let book = open(cli)?;
+            let system = system.as_deref().map(str::parse::<System>).transpose()?;
+            let mut failed = false;
+            let mut out = Vec::new();
+            for code in codes {
+                match book.lookup_all(code, system) {
+                    Ok(recs) => {
+                        for r in recs {
+                            if !cli.json {
+                                print_record(&r);
+                            }
+                            out.push(serde_json::to_value(&r).unwrap_or_default());
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        if cli.json {
+                            out.push(serde_json::json!({ "input": code, "error": { "kind": e.kind(), "message": e.to_string() } }));
+                        } else {
+                            eprintln!("{code}: {e}");
+                        }
+                    }
+                }
+            }
+            if cli.json {
+                println!("{}", serde_json::Value::Array(out));
+            }
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Build { data, out } => {
+            let sources = Sources::in_dir(data);
+            Book::build(&sources, out)?;
+            let book = Book::open(out)?;
+            let count = book.codes().count();
+            if cli.json {
+                println!("{}", serde_json::json!({ "out": out, "codes": count }));
+            } else {
+                println!("built {} with {count} codes", out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Info => {
+            let book = open(cli)?;
+            let meta = book.metadata();
+            if cli.json {
+                let map: serde_json::Map<String, serde_json::Value> = meta.into_iter().map(|(k, v)| (k, v.into())).collect();
+                println!("{}", serde_json::Value::Object(map));
+            } else {
+                for (k, v) in meta {
+                    println!("{k}: {v}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_record(r: &CodeRecord) {
+    let flag = if r.billable { "billable" } else { "not billable" };
+    println!("{} ({}, {flag})\n  {}", r.code, r.system, r.title);
+    if r.short_title != r.title {
+        println!("  short: {}", r.short_title);
+    }
+    if !r.parents.is_empty() {
+        let chain: Vec<_> = r.parents.iter().map(|p| p.code.as_str()).collect();
+        println!("  in: {}", chain.join(" > "));
+    }
+    if let Some(s) = &r.seventh_character {
+        println!("  7th character {}: {} (from {})", s.character, s.meaning, s.source);
+    }
+    for a in &r.pcs_axes {
+        println!("  {} {}: {} = {}", a.position, a.name, a.value, a.label);
+    }
+    if let Some(h) = &r.hcpcs {
+        let d = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
+        println!("  added {}, action {} effective {}, terminated {}", d(h.added), h.action_code.as_deref().unwrap_or("-"), d(h.action_effective), d(h.terminated));
+    }
+    if !r.billable_descendants.is_empty() {
+        let n = r.billable_descendants.len();
+        let first: Vec<_> = r.billable_descendants.iter().take(8).map(String::as_str).collect();
+        println!("  billable codes below ({n}): {}{}", first.join(", "), if n > 8 { ", ..." } else { "" });
+    }
+    for n in &r.notes {
+        let from = if n.inherited { format!(" (from {})", n.source) } else { String::new() };
+        println!("  {}{from}: {}", n.kind.as_str(), n.text);
+    }
+    if !r.also_in.is_empty() {
+        let s: Vec<_> = r.also_in.iter().map(|s| s.as_str()).collect();
+        println!("  also a code in: {}", s.join(", "));
+    }
+}
