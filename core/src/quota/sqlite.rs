@@ -1,0 +1,500 @@
+//! [`SqliteStore`]: the embedded [`QuotaStore`], one SQLite file shared by every thread and
+//! process that opens it.
+//!
+//! - WAL journal, so readers never block the writer;
+//! - every view and admin change is one `BEGIN IMMEDIATE` transaction: the write lock is taken
+//!   before anything is read, so two processes can never both read "5 used" and both write 6;
+//! - a busy timeout: a writer waits for the lock (default 5 s) before giving up with
+//!   [`Error::Storage`];
+//! - the schema version lives in `PRAGMA user_version` and the file is tagged with
+//!   `PRAGMA application_id`; migrations run in one transaction at open, and a file from a newer
+//!   version of the library is refused rather than misread.
+//!
+//! Schema (version 1):
+//!
+//! ```sql
+//! subjects(subject TEXT PRIMARY KEY, plan TEXT, window_start INTEGER NULL, epoch INTEGER,
+//!          used INTEGER, bonus INTEGER, updated_at INTEGER)
+//! unlocks(subject TEXT, code TEXT, epoch INTEGER, PRIMARY KEY (subject, code))
+//! ledger(id INTEGER PRIMARY KEY, subject, code, at, epoch, request_key TEXT UNIQUE NULL,
+//!        allowed, charged, plan, used, view_limit NULL, remaining NULL, reset_at NULL, reason)
+//! ```
+//!
+//! Times are microseconds since the Unix epoch, UTC.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use super::store::{ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
+use super::{Decision, LedgerEntry};
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id` of a quota file ("CLQT").
+const APPLICATION_ID: i32 = 0x434C_5154;
+
+/// Migration `i` takes the schema from version `i` to version `i + 1`.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE subjects (
+        subject      TEXT PRIMARY KEY NOT NULL,
+        plan         TEXT NOT NULL,
+        window_start INTEGER,
+        epoch        INTEGER NOT NULL,
+        used         INTEGER NOT NULL,
+        bonus        INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE unlocks (
+        subject TEXT NOT NULL,
+        code    TEXT NOT NULL,
+        epoch   INTEGER NOT NULL,
+        PRIMARY KEY (subject, code)
+    ) WITHOUT ROWID;
+    CREATE TABLE ledger (
+        id          INTEGER PRIMARY KEY,
+        subject     TEXT NOT NULL,
+        code        TEXT NOT NULL,
+        at          INTEGER NOT NULL,
+        epoch       INTEGER NOT NULL,
+        request_key TEXT UNIQUE,
+        allowed     INTEGER NOT NULL,
+        charged     INTEGER NOT NULL,
+        plan        TEXT NOT NULL,
+        used        INTEGER NOT NULL,
+        view_limit  INTEGER,
+        remaining   INTEGER,
+        reset_at    INTEGER,
+        reason      TEXT NOT NULL
+    );
+    CREATE INDEX ledger_by_subject ON ledger (subject, id);
+"];
+
+/// The schema version this library writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How hard a commit pushes data to the disk (`PRAGMA synchronous`). See the module's
+/// `# Durability` section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// `synchronous=NORMAL` (the default): no fsync per commit. A committed decision survives a
+    /// crash or `SIGKILL` of the process; a power loss or OS crash may roll back the decisions
+    /// committed since the last checkpoint, never corrupting the file.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: fsync the WAL at every commit; a committed decision also survives a
+    /// power loss, at the cost of one fsync per view.
+    Full,
+}
+
+/// Options of [`SqliteStore::open_with`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// How long a call waits for another connection's write lock before failing with
+    /// [`Error::Storage`] (default 5 s).
+    pub busy_timeout: Duration,
+    /// Commit durability (default [`Synchronous::Normal`]).
+    pub synchronous: Synchronous,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { busy_timeout: Duration::from_secs(5), synchronous: Synchronous::Normal }
+    }
+}
+
+/// The embedded quota store: one SQLite file (or `:memory:`), safe to share between threads
+/// (one connection behind a mutex) and between processes (SQLite's file locks).
+///
+/// ```
+/// use codelookup::quota::{Plans, Quota, SqliteOptions, SqliteStore, Synchronous, SystemClock};
+/// use std::{sync::Arc, time::Duration};
+///
+/// let path = std::env::temp_dir().join(format!("codelookup-doc-sqlite-{}.db", std::process::id()));
+/// let opts = SqliteOptions { busy_timeout: Duration::from_secs(2), synchronous: Synchronous::Full };
+/// let store = SqliteStore::open_with(&path, &opts)?;
+/// let quota = Quota::with_store(store, Plans::default(), Arc::new(SystemClock));
+/// assert!(quota.view("ip:203.0.113.9", "E11.9", None)?.allowed);
+/// # drop(quota);
+/// # for ext in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{ext}", path.display())); }
+/// # Ok::<(), codelookup::Error>(())
+/// ```
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    ctx: Ctx,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.ctx.path).finish_non_exhaustive()
+    }
+}
+
+/// What error messages need to know.
+#[derive(Clone, Debug)]
+struct Ctx {
+    path: String,
+    busy_timeout: Duration,
+}
+
+impl Ctx {
+    /// An [`Error::Storage`] that says what is wrong with the file.
+    fn err(&self, e: rusqlite::Error) -> Error {
+        let p = &self.path;
+        let msg = match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => format!(
+                "quota database {p} is locked by another connection and stayed locked longer \
+                 than the busy timeout ({} ms): {e}",
+                self.busy_timeout.as_millis()
+            ),
+            Some(ErrorCode::ReadOnly) => format!(
+                "quota database {p} is read-only (the file or its directory is not writable, \
+                 or it was opened read-only), and the quota must write: {e}"
+            ),
+            Some(ErrorCode::NotADatabase) => format!(
+                "{p} is not a SQLite database (wrong path, or the file was overwritten or is \
+                 encrypted): {e}"
+            ),
+            Some(ErrorCode::DatabaseCorrupt) => format!(
+                "quota database {p} is corrupt: {e}; restore it from a backup, or move it away \
+                 to start again with empty counters"
+            ),
+            Some(ErrorCode::CannotOpen) => format!("cannot open quota database {p} (does its directory exist, is it writable?): {e}"),
+            Some(ErrorCode::DiskFull) => format!("disk full while writing quota database {p}: {e}"),
+            Some(ErrorCode::SystemIoFailure) => format!("I/O error on quota database {p}: {e}"),
+            _ => format!("quota database {p}: {e}"),
+        };
+        Error::Storage(msg)
+    }
+
+    fn storage(&self, what: impl std::fmt::Display) -> Error {
+        Error::Storage(format!("quota database {}: {what}", self.path))
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the quota file at `path` with default options.
+    ///
+    /// `path` may be `:memory:` (a private in-memory database, for tests) or a SQLite URI
+    /// (`file:quota.db?mode=ro`). Errors with [`Error::Storage`] when the file is read-only,
+    /// is not a SQLite database, is corrupt, is another application's database, has a schema
+    /// newer than this library, or stays locked longer than the busy timeout.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Opens (creating if needed) the quota file at `path` with `options`.
+    pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        let ctx = Ctx { path: path.display().to_string(), busy_timeout: options.busy_timeout };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| ctx.err(e))?;
+        conn.busy_timeout(options.busy_timeout).map_err(|e| ctx.err(e))?;
+        if conn.is_readonly(rusqlite::MAIN_DB).map_err(|e| ctx.err(e))? {
+            return Err(ctx.storage(
+                "is read-only (the file or its directory is not writable, or it was opened \
+                 read-only), and the quota must write",
+            ));
+        }
+        // The first read of the header: a file that is not a database fails here.
+        let (app_id, version) = header(&conn).map_err(|e| ctx.err(e))?;
+        check_header(&ctx, app_id, version)?;
+        set_wal(&conn, &ctx)?;
+        let sync = match options.synchronous {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(|e| ctx.err(e))?;
+        if version < SCHEMA_VERSION || app_id != APPLICATION_ID {
+            migrate(&conn, &ctx)?;
+        }
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(SqliteStore { conn: Mutex::new(conn), ctx })
+    }
+
+    /// The path the store was opened with, as given.
+    pub fn path(&self) -> &str {
+        &self.ctx.path
+    }
+
+    /// The connection, also after a panic of another thread that held it (its transaction, if
+    /// any, was rolled back when the panic dropped it; roll back here in case it was not).
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
+        let guard = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        if !guard.is_autocommit() {
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        guard
+    }
+}
+
+fn header(conn: &Connection) -> rusqlite::Result<(i32, i64)> {
+    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    Ok((app_id, version))
+}
+
+fn check_header(ctx: &Ctx, app_id: i32, version: i64) -> Result<()> {
+    if app_id != APPLICATION_ID && app_id != 0 {
+        return Err(ctx.storage(format!(
+            "is another application's SQLite database (application_id {app_id:#x}), not a \
+             codelookup quota file"
+        )));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(ctx.storage(format!(
+            "has schema version {version}, newer than the version {SCHEMA_VERSION} this \
+             library reads; it was written by a newer codelookup: upgrade codelookup"
+        )));
+    }
+    if app_id == 0 && version != 0 {
+        return Err(ctx.storage(format!(
+            "is a SQLite database of another application (user_version {version}), not a \
+             codelookup quota file"
+        )));
+    }
+    Ok(())
+}
+
+/// Switches the file to WAL (persistent in the file), waiting out other processes that open it
+/// at the same moment.
+fn set_wal(conn: &Connection, ctx: &Ctx) -> Result<()> {
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(|e| ctx.err(e))?;
+    if mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory") {
+        return Ok(());
+    }
+    let deadline = Instant::now() + ctx.busy_timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(m) if m.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(m) => {
+                return Err(ctx.storage(format!(
+                    "cannot switch to WAL journal mode (still {m}); is it on a network file \
+                     system?"
+                )))
+            }
+            Err(e) if is_busy(&e) && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(ctx.err(e)),
+        }
+    }
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`] in one transaction (another process may be doing the
+/// same: the header is read again under the write lock).
+fn migrate(conn: &Connection, ctx: &Ctx) -> Result<()> {
+    let run = || -> Result<()> {
+        let (app_id, version) = header(conn).map_err(|e| ctx.err(e))?;
+        check_header(ctx, app_id, version)?;
+        if app_id == 0 {
+            let tables: i64 =
+                conn.query_row("SELECT count(*) FROM sqlite_schema WHERE type = 'table'", [], |r| r.get(0)).map_err(|e| ctx.err(e))?;
+            if tables > 0 {
+                return Err(ctx.storage("already holds tables of another application; not a codelookup quota file"));
+            }
+        }
+        let from = usize::try_from(version).unwrap_or(0);
+        for sql in MIGRATIONS.iter().skip(from) {
+            conn.execute_batch(sql).map_err(|e| ctx.err(e))?;
+        }
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(|e| ctx.err(e))?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(|e| ctx.err(e))?;
+        Ok(())
+    };
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| ctx.err(e))?;
+    match run() {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(|e| ctx.err(e)),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// A count as SQLite stores it (counts never come near `i64::MAX`; clamp rather than fail).
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(v).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+fn load_state(conn: &Connection, subject: &str) -> rusqlite::Result<Option<SubjectState>> {
+    conn.prepare_cached("SELECT plan, window_start, epoch, used, bonus FROM subjects WHERE subject = ?1")?
+        .query_row([subject], |r| {
+            Ok(SubjectState {
+                plan: r.get(0)?,
+                window_start: r.get::<_, Option<i64>>(1)?.map(from_micros),
+                epoch: to_u64(r.get(2)?),
+                used: to_u64(r.get(3)?),
+                bonus: to_u64(r.get(4)?),
+            })
+        })
+        .optional()
+}
+
+fn save_state(conn: &Connection, subject: &str, s: &SubjectState, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO subjects (subject, plan, window_start, epoch, used, bonus, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (subject) DO UPDATE SET plan = excluded.plan,
+             window_start = excluded.window_start, epoch = excluded.epoch, used = excluded.used,
+             bonus = excluded.bonus, updated_at = excluded.updated_at",
+    )?
+    .execute(params![subject, s.plan, s.window_start.map(micros), to_i64(s.epoch), to_i64(s.used), to_i64(s.bonus), micros(now),])?;
+    Ok(())
+}
+
+fn recorded_decision(conn: &Connection, key: &str) -> rusqlite::Result<Option<Decision>> {
+    conn.prepare_cached(
+        "SELECT subject, code, allowed, charged, used, remaining, view_limit, plan, reset_at,
+                reason
+         FROM ledger WHERE request_key = ?1",
+    )?
+    .query_row([key], |r| {
+        Ok(Decision {
+            subject: r.get(0)?,
+            code: r.get(1)?,
+            allowed: r.get(2)?,
+            charged: r.get(3)?,
+            replayed: false,
+            used: to_u64(r.get(4)?),
+            remaining: r.get::<_, Option<i64>>(5)?.map(to_u64),
+            limit: r.get::<_, Option<i64>>(6)?.map(to_u64),
+            plan: r.get(7)?,
+            reset_at: r.get::<_, Option<i64>>(8)?.map(from_micros),
+            reason: r.get(9)?,
+        })
+    })
+    .optional()
+}
+
+impl QuotaStore for SqliteStore {
+    fn view(&self, subject: &str, code: &str, request_key: Option<&str>, decide: &DecideFn<'_>) -> Result<Decision> {
+        let ctx = &self.ctx;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| ctx.err(e))?;
+        let previous = match request_key {
+            Some(k) => recorded_decision(&tx, k).map_err(|e| ctx.err(e))?,
+            None => None,
+        };
+        let input = if previous.is_some() {
+            ViewInput { previous, state: None, unlocked_epoch: None }
+        } else {
+            let state = load_state(&tx, subject).map_err(|e| ctx.err(e))?;
+            let unlocked_epoch = tx
+                .prepare_cached("SELECT epoch FROM unlocks WHERE subject = ?1 AND code = ?2")
+                .and_then(|mut st| st.query_row([subject, code], |r| r.get::<_, i64>(0)).optional())
+                .map_err(|e| ctx.err(e))?
+                .map(to_u64);
+            ViewInput { previous: None, state, unlocked_epoch }
+        };
+        let loaded = input.state.clone();
+        // An error from `decide` drops `tx`, which rolls back.
+        match decide(input)? {
+            Verdict::Replay(decision) => Ok(decision),
+            Verdict::Record { state, decision, at } => {
+                let write = || -> rusqlite::Result<()> {
+                    if loaded.as_ref() != Some(&state) {
+                        save_state(&tx, subject, &state, at)?;
+                    }
+                    if decision.charged {
+                        tx.prepare_cached(
+                            "INSERT INTO unlocks (subject, code, epoch) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (subject, code) DO UPDATE SET epoch = excluded.epoch",
+                        )?
+                        .execute(params![subject, code, to_i64(state.epoch)])?;
+                    }
+                    tx.prepare_cached(
+                        "INSERT INTO ledger (subject, code, at, epoch, request_key, allowed,
+                             charged, plan, used, view_limit, remaining, reset_at, reason)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    )?
+                    .execute(params![
+                        subject,
+                        code,
+                        micros(at),
+                        to_i64(state.epoch),
+                        request_key,
+                        decision.allowed,
+                        decision.charged,
+                        decision.plan,
+                        to_i64(decision.used),
+                        decision.limit.map(to_i64),
+                        decision.remaining.map(to_i64),
+                        decision.reset_at.map(micros),
+                        decision.reason,
+                    ])?;
+                    Ok(())
+                };
+                write().map_err(|e| ctx.err(e))?;
+                tx.commit().map_err(|e| ctx.err(e))?;
+                Ok(decision)
+            }
+        }
+    }
+
+    fn update(&self, subject: &str, at: DateTime<Utc>, change: &ChangeFn<'_>) -> Result<SubjectState> {
+        let ctx = &self.ctx;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| ctx.err(e))?;
+        let old = load_state(&tx, subject).map_err(|e| ctx.err(e))?;
+        let new = change(old.as_ref())?;
+        if old.as_ref() != Some(&new) {
+            save_state(&tx, subject, &new, at).map_err(|e| ctx.err(e))?;
+        }
+        tx.commit().map_err(|e| ctx.err(e))?;
+        Ok(new)
+    }
+
+    fn load(&self, subject: &str) -> Result<Option<SubjectState>> {
+        load_state(&self.conn(), subject).map_err(|e| self.ctx.err(e))
+    }
+
+    fn ledger(&self, subject: &str) -> Result<Vec<LedgerEntry>> {
+        let ctx = &self.ctx;
+        let conn = self.conn();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT id, at, epoch, code, request_key, allowed, charged, plan, used,
+                        view_limit, remaining
+                 FROM ledger WHERE subject = ?1 ORDER BY id",
+            )
+            .map_err(|e| ctx.err(e))?;
+        let rows = st
+            .query_map([subject], |r| {
+                Ok(LedgerEntry {
+                    id: to_u64(r.get(0)?),
+                    at: from_micros(r.get(1)?),
+                    epoch: to_u64(r.get(2)?),
+                    code: r.get(3)?,
+                    request_key: r.get(4)?,
+                    allowed: r.get(5)?,
+                    charged: r.get(6)?,
+                    plan: r.get(7)?,
+                    used: to_u64(r.get(8)?),
+                    limit: r.get::<_, Option<i64>>(9)?.map(to_u64),
+                    remaining: r.get::<_, Option<i64>>(10)?.map(to_u64),
+                })
+            })
+            .map_err(|e| ctx.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| ctx.err(e))
+    }
+}

@@ -1,0 +1,553 @@
+//! Unit tests of the quota rules and of the SQLite store's error paths. The clock is always a
+//! [`ManualClock`]; nothing sleeps.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, TimeZone};
+use chrono_tz::America::New_York;
+
+use super::*;
+
+fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid test time")
+}
+
+fn quota_at(plans: Plans, t: DateTime<Utc>) -> (Quota, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(t));
+    let quota = Quota::open_with_clock(":memory:", plans, clock.clone()).expect("open :memory:");
+    (quota, clock)
+}
+
+fn default_quota() -> (Quota, Arc<ManualClock>) {
+    quota_at(Plans::default(), utc(2025, 1, 15, 12, 0))
+}
+
+fn one_plan(limit: Option<u64>, window: Window) -> Plans {
+    Plans::new([Plan::new("p", limit, window)], "p").expect("valid plans")
+}
+
+fn storage_message(r: Result<impl fmt::Debug>) -> String {
+    match r {
+        Err(Error::Storage(m)) => m,
+        other => panic!("expected Error::Storage, got {other:?}"),
+    }
+}
+
+#[test]
+fn quota_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Quota>();
+    check::<SqliteStore>();
+}
+
+#[test]
+fn guest_gets_one_view_and_a_reason_to_register() {
+    let (q, _) = default_quota();
+    let d = q.view("g", "E11.9", None).expect("view");
+    assert!(d.allowed && d.charged && !d.replayed);
+    assert_eq!((d.used, d.remaining, d.limit), (1, Some(0), Some(1)));
+    assert_eq!(d.plan, "guest");
+    assert_eq!(d.reset_at, None);
+    assert_eq!(d.reason, "1 of 1 code page view used; 0 remaining. Register to get 5 more views.");
+
+    let d = q.view("g", "I10", None).expect("view");
+    assert!(!d.allowed && !d.charged);
+    assert_eq!((d.used, d.remaining, d.limit), (1, Some(0), Some(1)));
+    assert_eq!(d.reason, "0 code page views remaining. Register to get 5 more views.");
+    match d.into_result() {
+        Err(Error::QuotaExceeded { subject, remaining, limit, message }) => {
+            assert_eq!((subject.as_str(), remaining, limit), ("g", 0, Some(1)));
+            assert_eq!(message, "0 code page views remaining. Register to get 5 more views.");
+        }
+        other => panic!("expected QuotaExceeded, got {other:?}"),
+    }
+    assert_eq!(q.remaining("g").expect("remaining"), Some(0));
+}
+
+#[test]
+fn denied_views_are_in_the_ledger_as_not_charged() {
+    let (q, clock) = default_quota();
+    q.view("g", "A", Some("k1")).expect("view");
+    clock.advance(Duration::seconds(1));
+    q.view("g", "B", Some("k2")).expect("view");
+    q.view("g", "A", None).expect("view");
+    let ledger = q.ledger("g").expect("ledger");
+    let rows: Vec<_> = ledger.iter().map(|e| (e.code.as_str(), e.allowed, e.charged, e.request_key.as_deref(), e.used)).collect();
+    assert_eq!(rows, [("A", true, true, Some("k1"), 1), ("B", false, false, Some("k2"), 1), ("A", true, false, None, 1)]);
+    assert_eq!(ledger[0].at, utc(2025, 1, 15, 12, 0));
+    assert_eq!(ledger[1].at, utc(2025, 1, 15, 12, 0) + Duration::seconds(1));
+    assert!(ledger.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(q.usage("g").expect("usage").used, 1);
+    assert!(q.ledger("nobody").expect("ledger").is_empty());
+}
+
+#[test]
+fn re_view_is_free_and_allowed_even_at_the_limit() {
+    let (q, _) = default_quota();
+    assert!(q.view("g", "A", None).expect("view").charged);
+    for _ in 0..3 {
+        let d = q.view("g", "A", None).expect("view");
+        assert!(d.allowed && !d.charged);
+        assert_eq!(d.used, 1);
+        assert!(d.reason.starts_with("Already unlocked; not charged. "), "{}", d.reason);
+    }
+    assert_eq!(q.usage("g").expect("usage").used, 1);
+}
+
+#[test]
+fn re_view_is_charged_when_the_switch_is_off() {
+    let plans = one_plan(Some(3), Window::Lifetime).with_free_reviews(false);
+    let (q, _) = quota_at(plans, utc(2025, 1, 1, 0, 0));
+    for used in 1..=3 {
+        let d = q.view("s", "A", None).expect("view");
+        assert!(d.allowed && d.charged);
+        assert_eq!(d.used, used);
+    }
+    let d = q.view("s", "A", None).expect("view");
+    assert!(!d.allowed && !d.charged);
+}
+
+#[test]
+fn guest_who_registers_keeps_the_view_used() {
+    let (q, _) = default_quota();
+    q.view("s", "A", None).expect("view");
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+    let u = q.set_plan("s", "registered").expect("set_plan");
+    assert_eq!((u.plan.as_str(), u.used, u.limit, u.remaining), ("registered", 1, Some(6), Some(5)));
+    // The code unlocked as a guest is still unlocked.
+    assert!(!q.view("s", "A", None).expect("view").charged);
+    for (i, code) in ["B", "C", "D", "E", "F"].iter().enumerate() {
+        let d = q.view("s", code, None).expect("view");
+        assert!(d.allowed && d.charged, "{code}");
+        assert_eq!(d.used, 2 + i as u64);
+    }
+    let d = q.view("s", "G", None).expect("view");
+    assert!(!d.allowed);
+    assert_eq!(d.reason, "0 code page views remaining. Upgrade for unlimited views.");
+}
+
+#[test]
+fn downgrade_keeps_used_and_denies_new_codes() {
+    let (q, _) = default_quota();
+    q.set_plan("s", "registered").expect("set_plan");
+    for code in ["A", "B", "C", "D"] {
+        assert!(q.view("s", code, None).expect("view").charged);
+    }
+    let u = q.set_plan("s", "guest").expect("set_plan");
+    assert_eq!((u.used, u.limit, u.remaining), (4, Some(1), Some(0)));
+    assert!(!q.view("s", "E", None).expect("view").allowed);
+    // Codes unlocked before the downgrade stay readable.
+    assert!(q.view("s", "B", None).expect("view").allowed);
+    // Unlimited counts views too, so a later downgrade still knows them.
+    let u = q.set_plan("s", "unlimited").expect("set_plan");
+    assert_eq!((u.used, u.limit, u.remaining), (4, None, None));
+    let d = q.view("s", "E", None).expect("view");
+    assert!(d.allowed && d.charged);
+    assert_eq!((d.used, d.remaining, d.reason.as_str()), (5, None, "Unlimited code page views."));
+}
+
+#[test]
+fn grant_adds_views_to_the_current_window() {
+    let (q, _) = default_quota();
+    q.view("s", "A", None).expect("view");
+    let u = q.grant("s", 5).expect("grant");
+    assert_eq!((u.used, u.limit, u.granted, u.remaining), (1, Some(6), 5, Some(5)));
+    for code in ["B", "C", "D", "E", "F"] {
+        assert!(q.view("s", code, None).expect("view").allowed, "{code}");
+    }
+    let d = q.view("s", "G", None).expect("view");
+    assert!(!d.allowed);
+    assert_eq!(d.limit, Some(6));
+    // A grant to a subject never seen starts it on the default plan.
+    let u = q.grant("new", 2).expect("grant");
+    assert_eq!((u.plan.as_str(), u.used, u.limit), ("guest", 0, Some(3)));
+    // Grants saturate instead of overflowing.
+    let u = q.grant("new", u64::MAX).expect("grant");
+    assert_eq!(u.granted, MAX_COUNT);
+}
+
+#[test]
+fn reset_starts_a_new_epoch() {
+    let (q, _) = default_quota();
+    q.view("s", "A", None).expect("view");
+    q.grant("s", 1).expect("grant");
+    q.view("s", "B", None).expect("view");
+    let u = q.reset("s").expect("reset");
+    assert_eq!((u.used, u.granted, u.limit, u.epoch), (0, 0, Some(1), 1));
+    // A was unlocked in the old epoch: viewing it again is charged.
+    let d = q.view("s", "A", None).expect("view");
+    assert!(d.allowed && d.charged);
+    let epochs: Vec<u64> = q.ledger("s").expect("ledger").iter().map(|e| e.epoch).collect();
+    assert_eq!(epochs, [0, 0, 1]);
+}
+
+#[test]
+fn day_window_rolls_over_at_utc_midnight() {
+    let (q, clock) = quota_at(one_plan(Some(2), Window::DAY_UTC), utc(2025, 6, 30, 23, 58));
+    let d = q.view("s", "A", None).expect("view");
+    assert_eq!(d.reset_at, Some(utc(2025, 7, 1, 0, 0)));
+    q.view("s", "B", None).expect("view");
+    let d = q.view("s", "C", None).expect("view");
+    assert!(!d.allowed);
+    assert_eq!(d.reason, "0 code page views remaining. Views reset at 2025-07-01 00:00 UTC.");
+    clock.set(utc(2025, 7, 1, 0, 0));
+    let d = q.view("s", "C", None).expect("view");
+    assert!(d.allowed && d.charged);
+    assert_eq!((d.used, d.reset_at), (1, Some(utc(2025, 7, 2, 0, 0))));
+    // A was unlocked yesterday: today it costs a view again.
+    assert!(q.view("s", "A", None).expect("view").charged);
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+    assert_eq!(q.usage("s").expect("usage").epoch, 1);
+}
+
+#[test]
+fn month_window_rolls_over_on_the_first() {
+    let (q, clock) = quota_at(one_plan(Some(1), Window::MONTH_UTC), utc(2025, 1, 31, 23, 59));
+    q.view("s", "A", None).expect("view");
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+    clock.set(utc(2025, 2, 1, 0, 0));
+    let d = q.view("s", "B", None).expect("view");
+    assert!(d.allowed);
+    assert_eq!(d.reset_at, Some(utc(2025, 3, 1, 0, 0)));
+    // Months of 28 days roll over on time too.
+    clock.set(utc(2025, 2, 28, 23, 59));
+    assert!(!q.view("s", "C", None).expect("view").allowed);
+    clock.set(utc(2025, 3, 1, 0, 0));
+    assert!(q.view("s", "C", None).expect("view").allowed);
+}
+
+#[test]
+fn day_window_in_new_york_across_dst() {
+    let plans = one_plan(Some(1), Window::Day { tz: New_York });
+    // 2025-03-08 23:30 EST = 2025-03-09 04:30 UTC; DST starts at 02:00 local on March 9.
+    let (q, clock) = quota_at(plans, utc(2025, 3, 9, 4, 30));
+    let d = q.view("s", "A", None).expect("view");
+    assert_eq!(d.reset_at, Some(utc(2025, 3, 9, 5, 0)));
+    // 00:00 UTC on March 9 is a UTC midnight but still March 8 in New York.
+    clock.set(utc(2025, 3, 9, 4, 59));
+    let d = q.view("s", "B", None).expect("view");
+    assert!(!d.allowed);
+    assert_eq!(d.reason, "0 code page views remaining. Views reset at 2025-03-09 00:00 EST.");
+    clock.set(utc(2025, 3, 9, 5, 0));
+    let d = q.view("s", "B", None).expect("view");
+    assert!(d.allowed);
+    // The day of the change is 23 hours long: the next reset is midnight EDT.
+    assert_eq!(d.reset_at, Some(utc(2025, 3, 10, 4, 0)));
+    clock.set(utc(2025, 3, 10, 3, 59));
+    assert!(!q.view("s", "C", None).expect("view").allowed);
+    clock.set(utc(2025, 3, 10, 4, 0));
+    let d = q.view("s", "C", None).expect("view");
+    assert!(d.allowed);
+    assert_eq!(d.reason, "1 of 1 code page view used; 0 remaining. Views reset at 2025-03-11 00:00 EDT.");
+    // Fall back: 2025-11-02 is 25 hours long in New York.
+    clock.set(utc(2025, 11, 2, 4, 0));
+    let d = q.view("s", "D", None).expect("view");
+    assert!(d.allowed);
+    assert_eq!(d.reset_at, Some(utc(2025, 11, 3, 5, 0)));
+    clock.set(utc(2025, 11, 3, 4, 59));
+    assert!(!q.view("s", "E", None).expect("view").allowed);
+    clock.set(utc(2025, 11, 3, 5, 0));
+    assert!(q.view("s", "E", None).expect("view").allowed);
+}
+
+#[test]
+fn month_window_in_new_york() {
+    let plans = one_plan(Some(1), Window::Month { tz: New_York });
+    // 2025-03-31 23:00 EDT.
+    let (q, clock) = quota_at(plans, utc(2025, 4, 1, 3, 0));
+    let d = q.view("s", "A", None).expect("view");
+    assert_eq!(d.reset_at, Some(utc(2025, 4, 1, 4, 0)));
+    clock.set(utc(2025, 4, 1, 3, 59));
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+    clock.set(utc(2025, 4, 1, 4, 0));
+    assert!(q.view("s", "B", None).expect("view").allowed);
+}
+
+#[test]
+fn clock_going_backwards_never_opens_a_new_window() {
+    let (q, clock) = quota_at(one_plan(Some(1), Window::DAY_UTC), utc(2025, 5, 2, 0, 30));
+    q.view("s", "A", None).expect("view");
+    clock.set(utc(2025, 5, 1, 23, 59)); // NTP stepped back over midnight
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+    clock.set(utc(2025, 5, 2, 0, 31));
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+    assert_eq!(q.usage("s").expect("usage").epoch, 0);
+}
+
+#[test]
+fn grants_end_with_the_window_and_plan_changes_keep_the_window() {
+    let plans = Plans::new([Plan::new("daily", Some(1), Window::DAY_UTC), Plan::new("monthly", Some(3), Window::MONTH_UTC)], "daily")
+        .expect("plans");
+    let (q, clock) = quota_at(plans, utc(2025, 5, 10, 9, 0));
+    q.view("s", "A", None).expect("view");
+    q.grant("s", 2).expect("grant");
+    q.view("s", "B", None).expect("view");
+    let u = q.set_plan("s", "monthly").expect("set_plan");
+    assert_eq!((u.used, u.limit, u.reset_at), (2, Some(5), Some(utc(2025, 6, 1, 0, 0))));
+    // The next day is in the same month: nothing resets.
+    clock.set(utc(2025, 5, 11, 9, 0));
+    let u = q.usage("s").expect("usage");
+    assert_eq!((u.used, u.granted, u.epoch), (2, 2, 0));
+    // A new month drops the grant.
+    clock.set(utc(2025, 6, 1, 0, 0));
+    let u = q.usage("s").expect("usage");
+    assert_eq!((u.used, u.granted, u.limit, u.epoch), (0, 0, Some(3), 1));
+}
+
+#[test]
+fn request_key_replays_the_first_decision_without_charging() {
+    let (q, _) = quota_at(one_plan(Some(2), Window::Lifetime), utc(2025, 1, 1, 0, 0));
+    let first = q.view("s", "A", Some("req-1")).expect("view");
+    assert!(first.charged && !first.replayed);
+    let again = q.view("s", "A", Some("req-1")).expect("retry");
+    assert_eq!(again, Decision { replayed: true, ..first.clone() });
+    assert_eq!(q.usage("s").expect("usage").used, 1);
+    assert_eq!(q.ledger("s").expect("ledger").len(), 1);
+
+    // Use up the limit, then retry the first call: still its own (allowed) decision.
+    q.view("s", "B", Some("req-2")).expect("view");
+    let denied = q.view("s", "C", Some("req-3")).expect("view");
+    assert!(!denied.allowed);
+    let late = q.view("s", "A", Some("req-1")).expect("late retry");
+    assert_eq!(late, Decision { replayed: true, ..first });
+    // A retried denial stays a denial and is not re-decided.
+    let retry_denied = q.view("s", "C", Some("req-3")).expect("retry");
+    assert_eq!(retry_denied, Decision { replayed: true, ..denied });
+    assert_eq!(q.usage("s").expect("usage").used, 2);
+    assert_eq!(q.ledger("s").expect("ledger").len(), 3);
+}
+
+#[test]
+fn request_key_replay_survives_a_reset_and_a_new_window() {
+    let (q, clock) = quota_at(one_plan(Some(1), Window::DAY_UTC), utc(2025, 1, 1, 10, 0));
+    let first = q.view("s", "A", Some("k")).expect("view");
+    q.reset("s").expect("reset");
+    clock.advance(Duration::days(3));
+    assert_eq!(q.view("s", "A", Some("k")).expect("retry"), Decision { replayed: true, ..first });
+    assert_eq!(q.usage("s").expect("usage").used, 0);
+}
+
+#[test]
+fn request_key_reused_for_another_subject_or_code_is_rejected() {
+    let (q, _) = default_quota();
+    q.view("s", "A", Some("k")).expect("view");
+    for (subject, code) in [("t", "A"), ("s", "B")] {
+        match q.view(subject, code, Some("k")) {
+            Err(Error::InvalidArgument(m)) => assert!(m.contains("already used"), "{m}"),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+    assert!(q.ledger("t").expect("ledger").is_empty());
+    assert_eq!(q.ledger("s").expect("ledger").len(), 1);
+}
+
+#[test]
+fn unknown_plan_is_invalid_argument() {
+    let (q, _) = default_quota();
+    match q.set_plan("s", "gold") {
+        Err(Error::InvalidArgument(m)) => {
+            assert!(m.contains("\"gold\"") && m.contains("guest, registered, unlimited"), "{m}")
+        }
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    // Nothing was stored.
+    assert_eq!(q.usage("s").expect("usage").plan, "guest");
+}
+
+#[test]
+fn subject_on_a_plan_the_host_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let t = utc(2025, 1, 1, 0, 0);
+    {
+        let q = Quota::open_with_clock(&path, Plans::default(), Arc::new(ManualClock::new(t))).expect("open");
+        q.set_plan("s", "registered").expect("set_plan");
+        q.view("s", "A", None).expect("view");
+    }
+    let plans = Plans::new([Plan::new("guest", Some(1), Window::Lifetime)], "guest").expect("plans");
+    let q = Quota::open_with_clock(&path, plans, Arc::new(ManualClock::new(t))).expect("reopen");
+    match q.view("s", "B", None) {
+        Err(Error::InvalidArgument(m)) => assert!(m.contains("\"registered\""), "{m}"),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    // set_plan moves it off the removed plan, keeping its counters.
+    let u = q.set_plan("s", "guest").expect("set_plan");
+    assert_eq!((u.used, u.limit), (1, Some(1)));
+}
+
+#[test]
+fn bad_keys_are_invalid_arguments() {
+    let (q, _) = default_quota();
+    let long = "x".repeat(MAX_KEY_LEN + 1);
+    for (s, c, k) in [("", "A", None), ("s", "", None), ("s", "A", Some("")), (long.as_str(), "A", None), ("s", "A", Some(long.as_str()))] {
+        assert!(matches!(q.view(s, c, k), Err(Error::InvalidArgument(_))), "{s:?} {c:?} {k:?}");
+    }
+    assert!(matches!(q.usage(""), Err(Error::InvalidArgument(_))));
+    assert!(matches!(q.grant("", 1), Err(Error::InvalidArgument(_))));
+    assert!(matches!(q.ledger(""), Err(Error::InvalidArgument(_))));
+    // Any other string is a fine key, SQL included.
+    assert!(q.view("'; DROP TABLE ledger; --", "é\u{0}\"", Some("k\n")).expect("view").allowed);
+}
+
+#[test]
+fn usage_of_an_unseen_subject_stores_nothing() {
+    let (q, _) = default_quota();
+    let u = q.usage("nobody").expect("usage");
+    assert_eq!((u.plan.as_str(), u.used, u.limit, u.remaining), ("guest", 0, Some(1), Some(1)));
+    assert_eq!(q.store.load("nobody").expect("load"), None);
+}
+
+#[test]
+fn zero_limit_plan_denies_everything() {
+    let (q, _) = quota_at(one_plan(Some(0), Window::Lifetime), utc(2025, 1, 1, 0, 0));
+    let d = q.view("s", "A", None).expect("view");
+    assert!(!d.allowed && !d.charged);
+    assert_eq!(d.remaining, Some(0));
+}
+
+#[test]
+fn decisions_serialize_for_bindings() {
+    let (q, _) = quota_at(one_plan(Some(1), Window::DAY_UTC), utc(2025, 1, 1, 0, 0));
+    let d = q.view("s", "A", Some("k")).expect("view");
+    let json = serde_json::to_value(&d).expect("json");
+    assert_eq!(json["allowed"], true);
+    assert_eq!(json["remaining"], 0);
+    assert_eq!(json["reset_at"], "2025-01-02T00:00:00Z");
+}
+
+#[test]
+fn state_persists_across_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let clock = Arc::new(ManualClock::new(utc(2025, 1, 1, 0, 0)));
+    {
+        let q = Quota::open_with_clock(&path, Plans::default(), clock.clone()).expect("open");
+        q.view("s", "A", Some("k")).expect("view");
+    }
+    let q = Quota::open_with_clock(&path, Plans::default(), clock).expect("reopen");
+    assert_eq!(q.usage("s").expect("usage").used, 1);
+    assert!(q.view("s", "A", Some("k")).expect("retry").replayed);
+    assert!(!q.view("s", "B", None).expect("view").allowed);
+}
+
+// ---- storage error paths ----
+
+#[test]
+fn read_only_file_is_a_clear_storage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    Quota::open(&path, Plans::default()).expect("create");
+    let uri = format!("file:{}?mode=ro", path.display());
+    let msg = storage_message(Quota::open(&uri, Plans::default()));
+    assert!(msg.contains("read-only"), "{msg}");
+
+    // File permissions too, where they apply (root ignores them).
+    let mut perms = std::fs::metadata(&path).expect("metadata").permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&path, perms).expect("chmod");
+    if std::fs::OpenOptions::new().write(true).open(&path).is_err() {
+        let msg = storage_message(Quota::open(&path, Plans::default()));
+        assert!(msg.contains("read-only"), "{msg}");
+    }
+}
+
+#[test]
+fn file_that_is_not_sqlite_is_a_clear_storage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "these are not the pages you are looking for\n".repeat(200)).expect("write");
+    let msg = storage_message(Quota::open(&path, Plans::default()));
+    assert!(msg.contains("is not a SQLite database"), "{msg}");
+    assert!(msg.contains("notes.txt"), "{msg}");
+}
+
+#[test]
+fn another_applications_database_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.db");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY)").expect("create");
+    drop(conn);
+    let msg = storage_message(Quota::open(&path, Plans::default()));
+    assert!(msg.contains("another application"), "{msg}");
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    drop(Quota::open(&path, Plans::default()).expect("create"));
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).expect("bump version");
+    drop(conn);
+    let msg = storage_message(Quota::open(&path, Plans::default()));
+    assert!(msg.contains("newer") && msg.contains("upgrade codelookup"), "{msg}");
+}
+
+#[test]
+fn corrupt_file_is_a_clear_storage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    {
+        let q = Quota::open(&path, Plans::default()).expect("create");
+        for i in 0..200 {
+            q.view(&format!("s{i}"), "A", Some(&format!("k{i}"))).expect("view");
+        }
+    } // the last connection checkpoints the WAL into the file
+    let mut bytes = std::fs::read(&path).expect("read");
+    assert!(bytes.len() > 8192, "{} bytes", bytes.len());
+    // Keep the header page, scribble over every page after it.
+    for b in &mut bytes[4096..] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let msg = match Quota::open(&path, Plans::default()) {
+        Err(e) => storage_message(Err::<(), _>(e)),
+        Ok(q) => storage_message(q.view("s1", "B", None)),
+    };
+    assert!(msg.contains("is corrupt") && msg.contains("restore it from a backup"), "{msg}");
+}
+
+#[test]
+fn lock_held_past_the_busy_timeout_is_a_clear_storage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let opts = SqliteOptions { busy_timeout: StdDuration::from_millis(50), ..Default::default() };
+    let q = Quota::with_store(
+        SqliteStore::open_with(&path, &opts).expect("open"),
+        Plans::default(),
+        Arc::new(ManualClock::new(utc(2025, 1, 1, 0, 0))),
+    );
+    let other = rusqlite::Connection::open(&path).expect("open");
+    other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    let msg = storage_message(q.view("s", "A", None));
+    assert!(msg.contains("locked") && msg.contains("50 ms"), "{msg}");
+    assert!(storage_message(q.grant("s", 1)).contains("locked"));
+    // Reads do not need the write lock (WAL).
+    assert_eq!(q.usage("s").expect("usage").used, 0);
+    other.execute_batch("ROLLBACK").expect("unlock");
+    assert!(q.view("s", "A", None).expect("view").allowed);
+}
+
+#[test]
+fn missing_directory_is_a_clear_storage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("no/such/dir/q.db");
+    let msg = storage_message(Quota::open(&path, Plans::default()));
+    assert!(msg.contains("cannot open"), "{msg}");
+}
+
+#[test]
+fn durability_setting_is_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    for (sync, expected) in [(Synchronous::Normal, 1), (Synchronous::Full, 2)] {
+        let opts = SqliteOptions { synchronous: sync, ..Default::default() };
+        let store = SqliteStore::open_with(&path, &opts).expect("open");
+        let conn = store.conn();
+        let got: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).expect("pragma");
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("pragma");
+        assert_eq!((got, mode.as_str()), (expected, "wal"));
+    }
+}
