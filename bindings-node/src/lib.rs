@@ -1,0 +1,1 @@
+//! Node binding (placeholder until the binding lands).
