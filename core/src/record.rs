@@ -179,6 +179,45 @@ pub struct HcpcsInfo {
     pub processing_note: Option<String>,
 }
 
+/// Where a code stands in the book's code set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeStatus {
+    /// In the current code set.
+    Active,
+    /// Was in an earlier code set, is in none now (or was terminated).
+    Deleted,
+}
+
+/// A title a code had from a fiscal year (ICD-10) or date on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleChange {
+    /// First date the title applied (October 1 of the fiscal year's first calendar year).
+    pub from: NaiveDate,
+    /// The title.
+    pub title: String,
+}
+
+/// Validity of a code over time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Active or deleted.
+    pub status: CodeStatus,
+    /// First date of service on which the code was valid on a claim, if it ever was.
+    pub valid_from: Option<NaiveDate>,
+    /// Last date of service on which it was valid; `None` while it still is.
+    pub valid_until: Option<NaiveDate>,
+    /// ICD-10 fiscal years in which the code was valid on a claim (FY N runs from October 1 of
+    /// N-1 to September 30 of N). Empty for HCPCS and CPT.
+    pub valid_fiscal_years: Vec<u16>,
+    /// Earlier titles, oldest first (the current title is the record's `title`).
+    pub title_changes: Vec<TitleChange>,
+    /// Codes that replaced this one.
+    pub replaced_by: Vec<String>,
+    /// Codes this one replaced.
+    pub replaces: Vec<String>,
+}
+
 /// Everything the book knows about one code of one system.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CodeRecord {
@@ -209,6 +248,13 @@ pub struct CodeRecord {
     pub pcs_axes: Vec<PcsAxis>,
     /// For HCPCS codes: the administrative data of the quarterly file.
     pub hcpcs: Option<HcpcsInfo>,
+    /// A plain-language description (the CPT consumer descriptor), where the source has one.
+    pub description: Option<String>,
+    /// CPT clinician descriptors (several per code), where the source has them.
+    pub clinician_descriptors: Vec<String>,
+    /// Validity over time: when the code could be used on a claim, its title changes, and what
+    /// replaced it or what it replaced.
+    pub history: Option<History>,
     /// Other code systems in which the same characters are also a code (`B20` is an
     /// ICD-10-CM category and an ICD-10-PCS table); `Book::lookup_all` returns each record.
     pub also_in: Vec<System>,

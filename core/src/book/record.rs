@@ -70,6 +70,9 @@ impl Book {
             seventh_character,
             pcs_axes,
             hcpcs: data.hcpcs.get(&id).cloned(),
+            description: None,
+            clinician_descriptors: Vec::new(),
+            history: None,
             also_in: Vec::new(),
         }
     }
