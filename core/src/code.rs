@@ -23,11 +23,14 @@ pub enum System {
     Hcpcs,
     /// CPT (AMA), imported from a licensee's AMA data files; never embedded.
     Cpt,
+    /// A local code set or payer list imported from a CSV/TSV file (two to seven letters and
+    /// digits per code).
+    Local,
 }
 
 impl System {
     /// Every system, in the order results are listed when a code exists in several.
-    pub const ALL: [System; 4] = [System::Icd10cm, System::Icd10pcs, System::Hcpcs, System::Cpt];
+    pub const ALL: [System; 5] = [System::Icd10cm, System::Icd10pcs, System::Hcpcs, System::Cpt, System::Local];
 
     /// The stable lower-case name (`icd10cm`, `icd10pcs`, `hcpcs`, `cpt`).
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl System {
             System::Icd10pcs => "icd10pcs",
             System::Hcpcs => "hcpcs",
             System::Cpt => "cpt",
+            System::Local => "local",
         }
     }
 
@@ -66,6 +70,7 @@ impl System {
                 (b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && alnum(&b[4]))
                     || (b.len() == 2 && b.iter().all(alnum))
             }
+            System::Local => b.len() >= 2 && b.iter().all(alnum),
         }
     }
 
@@ -102,6 +107,7 @@ impl FromStr for System {
             "icd10pcs" | "pcs" => Ok(System::Icd10pcs),
             "hcpcs" | "hcpcs2" | "hcpcsii" | "hcpcslevelii" => Ok(System::Hcpcs),
             "cpt" | "cpt4" => Ok(System::Cpt),
+            "local" => Ok(System::Local),
             _ => Err(Error::UnknownSystem(s.to_string())),
         }
     }

@@ -22,7 +22,7 @@ pub enum Error {
     InvalidCode { input: String, reason: String },
 
     /// A code system name that the book does not know.
-    #[error("unknown code system {0:?} (known: icd10cm, icd10pcs, hcpcs, cpt)")]
+    #[error("unknown code system {0:?} (known: icd10cm, icd10pcs, hcpcs, cpt, local)")]
     UnknownSystem(String),
 
     /// A caller passed an argument that is out of range or inconsistent (bad query, bad limit,
