@@ -178,6 +178,23 @@ impl Book {
         self.first_id(code, system).is_some_and(|id| self.inner.data.nodes[id as usize].billable)
     }
 
+    /// The official long title of a code (in any spelling), or `None` when the input is
+    /// malformed or not in the book. With `system`, only that system answers; without, the
+    /// first system that has the code (as in [`Book::lookup`]).
+    ///
+    /// The fast path for "describe this code": no record is built and nothing is allocated.
+    /// Cost: about the cost of [`Book::is_valid`].
+    ///
+    /// ```
+    /// let book = codelookup::Book::open_default()?;
+    /// assert_eq!(book.title("e119", None), Some("Type 2 diabetes mellitus without complications"));
+    /// assert_eq!(book.title("E11.99", None), None);
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn title(&self, code: &str, system: Option<System>) -> Option<&str> {
+        self.first_id(code, system).map(|id| &*self.inner.data.nodes[id as usize].title)
+    }
+
     /// The code systems this book holds.
     pub fn systems(&self) -> Vec<System> {
         let mut v: Vec<System> = System::ALL.into_iter().filter(|s| self.inner.data.nodes.iter().any(|n| n.system == *s)).collect();
