@@ -66,6 +66,7 @@
 //! runs them inside its own atomic transaction, so a server-backed store (PostgreSQL, Redis)
 //! can implement the same meaning later. [`SqliteStore`] is the embedded default.
 
+mod code_view;
 mod plan;
 mod sqlite;
 mod store;
@@ -78,6 +79,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use chrono_tz::Tz;
+pub use code_view::view_code;
 pub use plan::{Plan, Plans, Window};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
 pub use store::{ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
