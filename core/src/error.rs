@@ -38,6 +38,11 @@ pub enum Error {
     #[error("cannot import {}{}: {message}", .path.display(), line_suffix(*.line))]
     Import { path: PathBuf, line: Option<u64>, message: String },
 
+    /// The code exists but may not be used on a claim with this date of service (deleted,
+    /// not yet valid, or a header). `message` names when it was valid; `replaced_by` what to use.
+    #[error("{message}")]
+    NotValidOnDate { code: String, date: chrono::NaiveDate, message: String, replaced_by: Vec<String> },
+
     /// A metered view was refused because the subject has no views left.
     #[error("quota exceeded for {subject:?}: {message}")]
     QuotaExceeded { subject: String, remaining: u64, limit: Option<u64>, message: String },
@@ -81,6 +86,7 @@ impl Error {
             Error::UnknownSystem(_) => "UNKNOWN_SYSTEM",
             Error::InvalidArgument(_) => "INVALID_ARGUMENT",
             Error::Book(_) | Error::Import { .. } => "BOOK_ERROR",
+            Error::NotValidOnDate { .. } => "NOT_VALID_ON_DATE",
             Error::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             Error::Storage(_) | Error::Sqlite(_) => "STORAGE_ERROR",
             Error::Io { .. } => "IO_ERROR",

@@ -33,6 +33,26 @@ enum Command {
         #[arg(long)]
         system: Option<String>,
     },
+    /// Check claim lines against the NCCI edits (PTP pairs, MUE limits): `99213 36415x2 20610-59`,
+    /// each CODE[xUNITS][-MOD[-MOD]]. Exit status 1 when a line would be denied.
+    Check {
+        /// The claim lines, all for one patient, provider and date of service.
+        #[arg(required = true)]
+        lines: Vec<String>,
+        /// Date of service (YYYY-MM-DD): only edits in effect that day apply (when the book's edits
+        /// are dated; the default book's are not).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// ICD-9-CM <-> ICD-10-CM diagnosis mappings (2018 GEMs): `crosswalk 250.00`, `crosswalk E11.9`.
+    Crosswalk {
+        /// The codes, in either system.
+        #[arg(required = true)]
+        codes: Vec<String>,
+        /// icd9_to_icd10 or icd10_to_icd9 (9to10, 10to9); default: every direction with mappings.
+        #[arg(long)]
+        direction: Option<String>,
+    },
     /// Build a code book from the official source files.
     Build {
         /// Folder laid out like the repository's data/ folder.
@@ -44,6 +64,15 @@ enum Command {
     },
     /// Show what a book holds.
     Info,
+    /// Rebuild the derived ICD-10 history file from every yearly CMS order file.
+    History {
+        /// Folder laid out like the repository's data/ folder.
+        #[arg(long, default_value_os_t = Sources::repository_data_dir())]
+        data: PathBuf,
+        /// Where to write the gzip TSV.
+        #[arg(long, default_value = "data/history/icd10-history.tsv.gz")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,6 +129,8 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
             }
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        Command::Check { lines, date } => billing_cli::check(&open(cli)?, lines, date.as_deref(), cli.json),
+        Command::Crosswalk { codes, direction } => billing_cli::crosswalk(&open(cli)?, codes, direction.as_deref(), cli.json),
         Command::Build { data, out } => {
             let sources = Sources::in_dir(data);
             Book::build(&sources, out)?;
@@ -109,6 +140,16 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
                 println!("{}", serde_json::json!({ "out": out, "codes": count }));
             } else {
                 println!("built {} with {count} codes", out.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History { data, out } => {
+            let table = codelookup::import::history::scan(&codelookup::import::history::year_files_in(data))?;
+            codelookup::import::history::write_gzip_file(&table, out)?;
+            if cli.json {
+                println!("{}", serde_json::json!({ "out": out, "codes": table.codes.len(), "last_year": table.last_year }));
+            } else {
+                println!("wrote {} with {} codes, FY2014-FY{}", out.display(), table.codes.len(), table.last_year);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -127,6 +168,10 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
         }
     }
 }
+
+/// The `check` and `crosswalk` commands.
+#[path = "cli/billing.rs"]
+mod billing_cli;
 
 fn print_record(r: &CodeRecord) {
     let flag = if r.billable { "billable" } else { "not billable" };

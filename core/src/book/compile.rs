@@ -17,7 +17,7 @@ use crate::import::{hcpcs, pcs};
 use crate::record::NodeKind;
 
 /// Version of the book layout; bumped whenever the SQLite schema or a stored blob changes.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// Reads every source file and compiles the book.
 pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
@@ -35,6 +35,16 @@ pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
 
     add_hcpcs(&mut book, hcpcs::read(&sources.hcpcs)?);
     book.compute_subtree_ends();
+    book.billing = crate::billing::compile(sources, &mut book.meta)?;
+    let table = match &sources.icd10_history {
+        Some(p) => crate::import::history::read_gzip_file(p)?,
+        None => crate::import::history::HistoryTable::default(),
+    };
+    let conversions = match &sources.icd10cm_conversion {
+        Some(p) => crate::import::history::read_conversion_table(p)?,
+        None => Vec::new(),
+    };
+    book.history = super::history::compile(&book, &table, &conversions);
 
     book.meta.push(("format_version".into(), FORMAT_VERSION.to_string()));
     book.meta.push(("icd10cm_tabular_version".into(), tab.version.clone()));

@@ -63,6 +63,10 @@ pub(crate) struct BookData {
     pub seventh: HashMap<NodeId, Vec<(char, Box<str>)>>,
     pub hcpcs: HashMap<NodeId, HcpcsInfo>,
     pub pcs: PcsAxes,
+    /// NCCI edit tables and GEMs (see `crate::billing`, `crate::crosswalk`).
+    pub billing: crate::billing::BillingTables,
+    /// ICD-10 code history and retired codes (see `super::history`).
+    pub history: super::history::BookHistory,
     /// Free-form facts about the book (format version, sources and their checksums...).
     pub meta: Vec<(String, String)>,
 }

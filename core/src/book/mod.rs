@@ -5,6 +5,8 @@
 //! array and fst look-ups with no I/O. [`Book`] is cheap to clone and safe to share between
 //! threads.
 
+mod billing_store;
+pub mod history;
 mod compile;
 mod data;
 mod index;
@@ -125,23 +127,27 @@ impl Book {
     /// # Ok::<(), codelookup::Error>(())
     /// ```
     pub fn lookup(&self, code: &str, system: Option<System>) -> Result<CodeRecord> {
-        let ids = self.find(code, system)?;
-        let mut rec = self.record(ids[0]);
-        rec.also_in = ids[1..].iter().map(|&i| self.inner.data.nodes[i as usize].system).collect();
-        Ok(rec)
+        let mut all = self.lookup_all(code, system)?;
+        Ok(all.swap_remove(0))
     }
 
     /// Like [`Book::lookup`], but returns one record for each system that has the code.
+    /// A code that is in no current code set but was in an earlier one (a deleted ICD-10 code)
+    /// is found too: its record's `history.status` is `deleted`.
     pub fn lookup_all(&self, code: &str, system: Option<System>) -> Result<Vec<CodeRecord>> {
-        let ids = self.find(code, system)?;
-        Ok(ids
+        let holders = self.find(code, system)?;
+        let mut recs: Vec<CodeRecord> = holders
             .iter()
-            .map(|&id| {
-                let mut rec = self.record(id);
-                rec.also_in = ids.iter().filter(|&&o| o != id).map(|&o| self.inner.data.nodes[o as usize].system).collect();
-                rec
+            .map(|h| match *h {
+                history::Holder::Node(id) => self.record(id),
+                history::Holder::Retired(i) => self.retired_record(i),
             })
-            .collect())
+            .collect();
+        let systems: Vec<System> = recs.iter().map(|r| r.system).collect();
+        for r in &mut recs {
+            r.also_in = systems.iter().copied().filter(|s| *s != r.system).collect();
+        }
+        Ok(recs)
     }
 
     /// Looks many codes up; the result has one entry per input, in order, `None` where the
@@ -225,14 +231,23 @@ impl Book {
         self.inner.index.get(key.as_bytes()).iter().copied().filter(|&id| system.is_none_or(|s| nodes[id as usize].system == s)).collect()
     }
 
-    fn find(&self, code: &str, system: Option<System>) -> Result<Vec<NodeId>> {
+    /// The current nodes carrying the code, or else the retired codes carrying it.
+    fn find(&self, code: &str, system: Option<System>) -> Result<Vec<history::Holder>> {
         let key = Key::parse_for(code, system)?;
-        let ids = self.ids_for(&key, system);
-        if ids.is_empty() {
+        let mut found: Vec<history::Holder> = self.ids_for(&key, system).into_iter().map(history::Holder::Node).collect();
+        if found.is_empty() {
+            let hist = &self.inner.data.history;
+            found.extend(
+                hist.retired_by_key(key.as_str())
+                    .filter(|&i| system.is_none_or(|s| hist.retired[i as usize].system == s))
+                    .map(history::Holder::Retired),
+            );
+        }
+        if found.is_empty() {
             let code = crate::code::truncate_for_message(code.trim());
             return Err(Error::NotFound { code, suggestions: self.suggest(&key, system) });
         }
-        Ok(ids)
+        Ok(found)
     }
 
     pub(crate) fn data(&self) -> &BookData {

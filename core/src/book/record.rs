@@ -72,7 +72,7 @@ impl Book {
             hcpcs: data.hcpcs.get(&id).cloned(),
             description: None,
             clinician_descriptors: Vec::new(),
-            history: None,
+            history: super::history::node_history(data, id),
             also_in: Vec::new(),
         }
     }

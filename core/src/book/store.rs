@@ -111,6 +111,8 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
         st.execute(params!["code_index.fst", fst_bytes])?;
         st.execute(params!["code_index.nodes", by_key_bytes])?;
     }
+    super::billing_store::write(&tx, &data.billing)?;
+    super::history::write(&tx, &data.history)?;
     tx.commit()?;
     conn.execute_batch("VACUUM;")?;
     Ok(())
@@ -248,6 +250,8 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
     }
     let by_key = nodes_bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     let index = CodeIndex::from_parts(fst_bytes, by_key, data.nodes.len())?;
+    data.billing = super::billing_store::read(conn)?;
+    data.history = super::history::read(conn, data.nodes.len())?;
     data.compute_subtree_ends();
     Ok((data, index))
 }

@@ -22,6 +22,22 @@ pub struct Sources {
     pub icd10pcs_tables: Option<PathBuf>,
     /// CMS HCPCS Level II quarterly ANWEB file (`.xlsx`, `.csv`, `.csv.gz` or `.txt`).
     pub hcpcs: PathBuf,
+    /// The derived ICD-10 history table (`codelookup history` writes it from the yearly CMS
+    /// order files).
+    pub icd10_history: Option<PathBuf>,
+    /// The NCHS ICD-10-CM conversion table (xlsx): effective dates and previous codes of new
+    /// codes.
+    pub icd10cm_conversion: Option<PathBuf>,
+    /// NCCI procedure-to-procedure edit files: the CMS tab-delimited files (`.txt`, or the CMS
+    /// `.zip`s holding them; practitioner or outpatient hospital) or the JSON conversion
+    /// (`ptp-NN.json.gz`, undated). Empty: the book has no PTP edits.
+    pub ncci_ptp: Vec<PathBuf>,
+    /// NCCI medically unlikely edit file: the CMS CSV (or its `.zip`) or the JSON conversion.
+    pub ncci_mue: Option<PathBuf>,
+    /// GEM ICD-9-CM → ICD-10-CM diagnoses (`2018_I9gem.txt`, or `.txt.gz`).
+    pub gems_icd9_to_icd10: Option<PathBuf>,
+    /// GEM ICD-10-CM → ICD-9-CM diagnoses (`2018_I10gem.txt`, or `.txt.gz`).
+    pub gems_icd10_to_icd9: Option<PathBuf>,
 }
 
 impl Sources {
@@ -34,6 +50,12 @@ impl Sources {
             icd10pcs_order: d.join("icd10pcs/cms_2026_pr.zip"),
             icd10pcs_tables: Some(d.join("history/cms_2022_errata.zip")),
             hcpcs: d.join("hcpcs/HCPC2025_OCT_ANWEB.xlsx"),
+            icd10_history: Some(d.join("history/icd10-history.tsv.gz")),
+            icd10cm_conversion: Some(d.join("icd10cm/ICD-10-CM-CONVERSION-TABLE-FY2026.xlsx")),
+            ncci_ptp: (0..10).map(|i| d.join(format!("ncci/ptp-{i:02}.json.gz"))).collect(),
+            ncci_mue: Some(d.join("ncci/mue.json.gz")),
+            gems_icd9_to_icd10: Some(d.join("gems/2018_I9gem.txt.gz")),
+            gems_icd10_to_icd9: Some(d.join("gems/2018_I10gem.txt.gz")),
         }
     }
 
@@ -47,6 +69,12 @@ impl Sources {
         let mut v = vec![self.icd10cm_order.as_path(), self.icd10cm_tabular.as_path(), self.icd10pcs_order.as_path()];
         v.extend(self.icd10pcs_tables.as_deref());
         v.push(self.hcpcs.as_path());
+        v.extend(self.ncci_ptp.iter().map(PathBuf::as_path));
+        v.extend(self.ncci_mue.as_deref());
+        v.extend(self.gems_icd9_to_icd10.as_deref());
+        v.extend(self.gems_icd10_to_icd9.as_deref());
+        v.extend(self.icd10_history.as_deref());
+        v.extend(self.icd10cm_conversion.as_deref());
         v
     }
 }
