@@ -1,0 +1,481 @@
+//! The NCCI edit tables in memory, compact: every code interned once (a sorted list of keys, a
+//! code's id is its index), rationales interned, and the PTP edits grouped by column 1 code
+//! (compressed sparse rows), each edit one `u32`, with a parallel `u32` of dates only when the
+//! source files had dates. About 4 bytes per PTP edit, 12 per MUE.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use crate::code::Key;
+use crate::error::{Error, Result};
+
+/// Bits of a packed PTP edit: column 2 code id in the high 20 bits, then the modifier indicator
+/// (2 bits: 0, 1, or 2 for 9), then the rationale id (10 bits).
+const RATIONALE_BITS: u32 = 10;
+const INDICATOR_SHIFT: u32 = RATIONALE_BITS;
+const CODE_SHIFT: u32 = RATIONALE_BITS + 2;
+/// The most distinct codes and rationales the packing can hold.
+pub(crate) const MAX_CODES: usize = 1 << (32 - CODE_SHIFT);
+pub(crate) const MAX_RATIONALES: usize = 1 << RATIONALE_BITS;
+
+/// One PTP edit, unpacked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PtpEntry {
+    pub column2: u32,
+    pub modifier_indicator: u8,
+    pub rationale: u32,
+    pub effective: Option<NaiveDate>,
+    pub deleted: Option<NaiveDate>,
+}
+
+/// One MUE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MueEntry {
+    pub code: u32,
+    pub mue_value: u32,
+    pub adjudication_indicator: u8,
+    pub rationale: u16,
+}
+
+/// The PTP and MUE tables.
+#[derive(Default, PartialEq, Eq)]
+pub(crate) struct NcciTables {
+    /// Every code of either table, sorted; a code's id is its index.
+    codes: Vec<Key>,
+    /// Empty, or `codes.len() + 1` offsets: the edits of column 1 code `c` are
+    /// `ptp[ptp_start[c] .. ptp_start[c + 1]]`, sorted by column 2 then date.
+    ptp_start: Vec<u32>,
+    /// Packed edits (see `CODE_SHIFT`).
+    ptp: Vec<u32>,
+    /// Empty when the sources had no dates; else one per edit: effective and deletion dates,
+    /// each as days since 1970-01-01 plus one in 16 bits (0: none).
+    ptp_dates: Vec<u32>,
+    rationales: Vec<Box<str>>,
+    /// Sorted by code id.
+    mue: Vec<MueEntry>,
+}
+
+impl fmt::Debug for NcciTables {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NcciTables")
+            .field("codes", &self.codes.len())
+            .field("ptp_edits", &self.ptp.len())
+            .field("dated", &self.is_dated())
+            .field("rationales", &self.rationales.len())
+            .field("mue", &self.mue.len())
+            .finish()
+    }
+}
+
+impl NcciTables {
+    /// Whether the book has any NCCI data.
+    pub fn is_empty(&self) -> bool {
+        self.ptp.is_empty() && self.mue.is_empty()
+    }
+
+    /// Whether the PTP edits carry effective and deletion dates.
+    pub fn is_dated(&self) -> bool {
+        !self.ptp_dates.is_empty()
+    }
+
+    pub fn ptp_len(&self) -> usize {
+        self.ptp.len()
+    }
+
+    pub fn mue_len(&self) -> usize {
+        self.mue.len()
+    }
+
+    /// The id of a code, if either table has it. Cost: a binary search over ~12,000 keys.
+    pub fn code_id(&self, key: &Key) -> Option<u32> {
+        self.codes.binary_search(key).ok().map(|i| i as u32)
+    }
+
+    pub fn code(&self, id: u32) -> &Key {
+        &self.codes[id as usize]
+    }
+
+    pub fn rationale(&self, id: u32) -> &str {
+        self.rationales.get(id as usize).map_or("", |r| r)
+    }
+
+    /// Range in `ptp` of the edits whose column 1 is `column1` and column 2 is `column2`.
+    pub fn ptp_range(&self, column1: u32, column2: u32) -> std::ops::Range<usize> {
+        let (Some(&start), Some(&end)) = (self.ptp_start.get(column1 as usize), self.ptp_start.get(column1 as usize + 1)) else {
+            return 0..0;
+        };
+        let (start, end) = (start as usize, end as usize);
+        let Some(edits) = self.ptp.get(start..end) else { return 0..0 };
+        let lo = edits.partition_point(|&e| e >> CODE_SHIFT < column2);
+        let len = edits[lo..].iter().take_while(|&&e| e >> CODE_SHIFT == column2).count();
+        start + lo..start + lo + len
+    }
+
+    /// Whether the code is the column 1 code of any edit.
+    pub fn has_column1(&self, column1: u32) -> bool {
+        match (self.ptp_start.get(column1 as usize), self.ptp_start.get(column1 as usize + 1)) {
+            (Some(s), Some(e)) => e > s,
+            _ => false,
+        }
+    }
+
+    /// The edit at index `i` of `ptp`.
+    pub fn entry(&self, i: usize) -> PtpEntry {
+        let e = self.ptp[i];
+        let (effective, deleted) = match self.ptp_dates.get(i) {
+            Some(&d) => (unpack_date((d >> 16) as u16), unpack_date(d as u16)),
+            None => (None, None),
+        };
+        PtpEntry {
+            column2: e >> CODE_SHIFT,
+            modifier_indicator: match (e >> INDICATOR_SHIFT) & 3 {
+                0 => 0,
+                1 => 1,
+                _ => 9,
+            },
+            rationale: e & ((1 << RATIONALE_BITS) - 1),
+            effective,
+            deleted,
+        }
+    }
+
+    /// Whether edit `i` is in effect on `date`: on or after its effective date and before its
+    /// deletion date. Without a date, an edit applies unless it has a deletion date (the
+    /// file's current edits).
+    pub fn applies(&self, i: usize, date: Option<NaiveDate>) -> bool {
+        let Some(&d) = self.ptp_dates.get(i) else { return true };
+        let (effective, deleted) = (unpack_date((d >> 16) as u16), unpack_date(d as u16));
+        match date {
+            Some(date) => effective.is_none_or(|e| e <= date) && deleted.is_none_or(|x| date < x),
+            None => deleted.is_none(),
+        }
+    }
+
+    pub fn mue(&self, code: u32) -> Option<&MueEntry> {
+        self.mue.binary_search_by_key(&code, |m| m.code).ok().map(|i| &self.mue[i])
+    }
+
+    /// Bytes of heap the tables hold (capacity, not just length).
+    pub fn heap_bytes(&self) -> usize {
+        self.codes.capacity() * size_of::<Key>()
+            + (self.ptp_start.capacity() + self.ptp.capacity() + self.ptp_dates.capacity()) * 4
+            + self.rationales.capacity() * size_of::<Box<str>>()
+            + self.rationales.iter().map(|r| r.len()).sum::<usize>()
+            + self.mue.capacity() * size_of::<MueEntry>()
+    }
+
+    // ----- stored form (see book/billing_store.rs) -----
+
+    pub fn codes(&self) -> &[Key] {
+        &self.codes
+    }
+
+    pub fn rationales(&self) -> &[Box<str>] {
+        &self.rationales
+    }
+
+    pub fn mue_entries(&self) -> &[MueEntry] {
+        &self.mue
+    }
+
+    /// For each column 1 code with edits: its id, its packed edits and their packed dates
+    /// (empty when undated).
+    pub fn ptp_groups(&self) -> impl Iterator<Item = (u32, &[u32], &[u32])> + '_ {
+        (0..self.ptp_start.len().saturating_sub(1)).filter_map(move |c| {
+            let (s, e) = (self.ptp_start[c] as usize, self.ptp_start[c + 1] as usize);
+            (e > s).then(|| (c as u32, &self.ptp[s..e], self.ptp_dates.get(s..e).unwrap_or(&[])))
+        })
+    }
+
+    /// Restores the tables from their stored parts, checking every id and the sort order so
+    /// that a corrupt book gives an error, never a wrong answer or a panic.
+    pub fn from_parts(
+        codes: Vec<Key>,
+        rationales: Vec<Box<str>>,
+        groups: Vec<(u32, Vec<u32>, Option<Vec<u32>>)>,
+        mue: Vec<MueEntry>,
+    ) -> Result<NcciTables> {
+        let bad = |what: String| Error::Book(format!("corrupt code book: NCCI tables: {what}"));
+        if codes.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad("codes are not sorted".into()));
+        }
+        if codes.len() > MAX_CODES || rationales.len() > MAX_RATIONALES {
+            return Err(bad("too many codes or rationales".into()));
+        }
+        let n = codes.len() as u32;
+        let dated = groups.first().is_some_and(|g| g.2.is_some());
+        let mut ptp_start = Vec::new();
+        let mut ptp = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
+        let mut ptp_dates = Vec::with_capacity(if dated { ptp.capacity() } else { 0 });
+        if !groups.is_empty() {
+            ptp_start.reserve(codes.len() + 1);
+            let mut next = 0u32;
+            for (column1, edits, dates) in groups {
+                if column1 >= n || column1 < next {
+                    return Err(bad(format!("column 1 id {column1} out of order or range")));
+                }
+                while next <= column1 {
+                    ptp_start.push(ptp.len() as u32);
+                    next += 1;
+                }
+                if edits.is_empty() || edits.windows(2).any(|w| w[0] >> CODE_SHIFT > w[1] >> CODE_SHIFT) {
+                    return Err(bad(format!("edits of column 1 id {column1} are empty or not sorted")));
+                }
+                for &e in &edits {
+                    if e >> CODE_SHIFT >= n
+                        || (e >> INDICATOR_SHIFT) & 3 == 3
+                        || (e & ((1 << RATIONALE_BITS) - 1)) as usize >= rationales.len()
+                    {
+                        return Err(bad(format!("an edit of column 1 id {column1} points past the tables")));
+                    }
+                }
+                match (dated, dates) {
+                    (true, Some(d)) if d.len() == edits.len() => ptp_dates.extend(d),
+                    (false, None) => {}
+                    _ => return Err(bad(format!("dates of column 1 id {column1} do not match its edits"))),
+                }
+                ptp.extend(edits);
+                if ptp.len() > u32::MAX as usize {
+                    return Err(bad("too many edits".into()));
+                }
+            }
+            while next <= n {
+                ptp_start.push(ptp.len() as u32);
+                next += 1;
+            }
+        }
+        if mue.windows(2).any(|w| w[0].code >= w[1].code) {
+            return Err(bad("MUEs are not sorted".into()));
+        }
+        if mue.iter().any(|m| m.code >= n || m.rationale as usize >= rationales.len() || !(1..=3).contains(&m.adjudication_indicator)) {
+            return Err(bad("an MUE points past the tables".into()));
+        }
+        Ok(NcciTables { codes, ptp_start, ptp, ptp_dates, rationales, mue })
+    }
+}
+
+/// Collects edits from any number of source files, then packs them.
+#[derive(Default)]
+pub(crate) struct NcciBuilder {
+    rationales: HashMap<String, u32>,
+    ptp: Vec<RawPtp>,
+    mue: Vec<(Key, u32, u8, u32)>,
+}
+
+struct RawPtp {
+    column1: Key,
+    column2: Key,
+    indicator: u8,
+    rationale: u32,
+    dates: u32,
+}
+
+impl NcciBuilder {
+    fn intern(&mut self, rationale: &str) -> u32 {
+        if let Some(&id) = self.rationales.get(rationale) {
+            return id;
+        }
+        let id = self.rationales.len() as u32;
+        self.rationales.insert(rationale.to_string(), id);
+        id
+    }
+
+    /// Adds one PTP edit.
+    pub fn add_ptp(&mut self, row: &crate::import::ncci::PtpRow<'_>) -> Result<()> {
+        let key = |s: &str| Key::parse(s).map_err(|e| Error::Book(format!("NCCI code {s:?}: {e}")));
+        let (column1, column2) = (key(row.column1)?, key(row.column2)?);
+        let indicator = match row.modifier_indicator {
+            0 => 0,
+            1 => 1,
+            9 => 2,
+            other => return Err(Error::Book(format!("edit {column1}/{column2}: modifier indicator {other}"))),
+        };
+        let dates = (u32::from(pack_date(row.effective)?) << 16) | u32::from(pack_date(row.deleted)?);
+        let rationale = self.intern(row.rationale.trim());
+        self.ptp.push(RawPtp { column1, column2, indicator, rationale, dates });
+        Ok(())
+    }
+
+    /// Adds one MUE.
+    pub fn add_mue(&mut self, row: &crate::import::ncci::MueRow) -> Result<()> {
+        let code = Key::parse(&row.code).map_err(|e| Error::Book(format!("NCCI code {:?}: {e}", row.code)))?;
+        let rationale = self.intern(row.rationale.trim());
+        self.mue.push((code, row.mue_value, row.adjudication_indicator, rationale));
+        Ok(())
+    }
+
+    /// Packs everything. Ids do not depend on the order the rows came in: codes and rationales
+    /// are numbered in sorted order, so the same sources always give the same tables.
+    pub fn finish(self) -> Result<NcciTables> {
+        let NcciBuilder { rationales, ptp, mue } = self;
+        let mut texts: Vec<(String, u32)> = rationales.into_iter().collect();
+        texts.sort();
+        if texts.len() > MAX_RATIONALES {
+            return Err(Error::Book(format!("{} distinct NCCI rationales; at most {MAX_RATIONALES} fit", texts.len())));
+        }
+        let mut remap = vec![0u32; texts.len()];
+        for (new, (_, old)) in texts.iter().enumerate() {
+            remap[*old as usize] = new as u32;
+        }
+        let rationales: Vec<Box<str>> = texts.into_iter().map(|(t, _)| t.into_boxed_str()).collect();
+
+        let mut codes: Vec<Key> = ptp.iter().flat_map(|r| [r.column1, r.column2]).chain(mue.iter().map(|m| m.0)).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        if codes.len() > MAX_CODES {
+            return Err(Error::Book(format!("{} distinct NCCI codes; at most {MAX_CODES} fit", codes.len())));
+        }
+        let id = |k: &Key| codes.binary_search(k).unwrap_or(0) as u32;
+
+        let dated = ptp.iter().any(|r| r.dates != 0);
+        let mut packed: Vec<(u32, u32, u32)> = ptp
+            .iter()
+            .map(|r| {
+                (
+                    id(&r.column1),
+                    (id(&r.column2) << CODE_SHIFT) | (u32::from(r.indicator) << INDICATOR_SHIFT) | remap[r.rationale as usize],
+                    r.dates,
+                )
+            })
+            .collect();
+        drop(ptp);
+        // By column 1, column 2, then date (a pair's periods in order), then the rest.
+        packed.sort_unstable_by_key(|&(c1, e, d)| (c1, e >> CODE_SHIFT, d, e));
+        packed.dedup();
+        let mut groups: Vec<(u32, Vec<u32>, Option<Vec<u32>>)> = Vec::new();
+        for (c1, e, d) in packed {
+            if groups.last().is_none_or(|g| g.0 != c1) {
+                groups.push((c1, Vec::new(), dated.then(Vec::new)));
+            }
+            if let Some(g) = groups.last_mut() {
+                g.1.push(e);
+                if let Some(dates) = &mut g.2 {
+                    dates.push(d);
+                }
+            }
+        }
+
+        let mut mue: Vec<MueEntry> = mue
+            .iter()
+            .map(|&(code, mue_value, adjudication_indicator, rationale)| MueEntry {
+                code: id(&code),
+                mue_value,
+                adjudication_indicator,
+                rationale: remap[rationale as usize] as u16,
+            })
+            .collect();
+        mue.sort_unstable_by_key(|m| (m.code, m.mue_value, m.adjudication_indicator, m.rationale));
+        mue.dedup();
+        if let Some(w) = mue.windows(2).find(|w| w[0].code == w[1].code) {
+            return Err(Error::Book(format!("code {} has two different MUEs", codes[w[0].code as usize])));
+        }
+        NcciTables::from_parts(codes, rationales, groups, mue)
+    }
+}
+
+const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+fn pack_date(date: Option<NaiveDate>) -> Result<u16> {
+    let Some(date) = date else { return Ok(0) };
+    let days = (date - EPOCH).num_days() + 1;
+    u16::try_from(days).ok().filter(|&d| d > 0).ok_or_else(|| Error::Book(format!("NCCI date {date} is outside 1970-2149")))
+}
+
+fn unpack_date(packed: u16) -> Option<NaiveDate> {
+    (packed > 0).then(|| EPOCH + chrono::Duration::days(i64::from(packed) - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::ncci::{MueRow, PtpRow};
+
+    fn d(s: &str) -> Option<NaiveDate> {
+        s.parse().ok()
+    }
+
+    fn row<'a>(c1: &'a str, c2: &'a str, ind: u8, rat: &'a str, eff: Option<NaiveDate>, del: Option<NaiveDate>) -> PtpRow<'a> {
+        PtpRow { column1: c1, column2: c2, prior_1996: false, effective: eff, deleted: del, modifier_indicator: ind, rationale: rat }
+    }
+
+    #[test]
+    fn packs_and_finds_edits_in_any_input_order() {
+        let rows = [
+            row("20610", "99213", 1, "b", None, None),
+            row("20610", "11900", 0, "a", None, None),
+            row("99213", "36415", 9, "b", None, None),
+        ];
+        let mut a = NcciBuilder::default();
+        let mut b = NcciBuilder::default();
+        for r in &rows {
+            a.add_ptp(r).unwrap();
+        }
+        for r in rows.iter().rev() {
+            b.add_ptp(r).unwrap();
+            b.add_ptp(r).unwrap(); // duplicates collapse
+        }
+        let (a, b) = (a.finish().unwrap(), b.finish().unwrap());
+        assert_eq!(a, b);
+        assert!(!a.is_dated());
+        assert_eq!(a.ptp_len(), 3);
+        let id = |s: &str| a.code_id(&Key::parse(s).unwrap()).unwrap();
+        let r = a.ptp_range(id("20610"), id("99213"));
+        assert_eq!(r.len(), 1);
+        let e = a.entry(r.start);
+        assert_eq!((e.modifier_indicator, a.rationale(e.rationale)), (1, "b"));
+        assert_eq!(a.entry(a.ptp_range(id("99213"), id("36415")).start).modifier_indicator, 9);
+        assert!(a.ptp_range(id("99213"), id("20610")).is_empty());
+        assert!(a.ptp_range(id("36415"), id("99213")).is_empty(), "36415 has no edits as column 1");
+        assert!(!a.has_column1(id("36415")) && a.has_column1(id("20610")));
+    }
+
+    #[test]
+    fn dates_round_trip_and_decide_what_applies() {
+        let mut b = NcciBuilder::default();
+        b.add_ptp(&row("20610", "99213", 1, "r", d("2010-01-01"), d("2012-07-01"))).unwrap();
+        b.add_ptp(&row("20610", "99213", 0, "r", d("2012-07-01"), None)).unwrap();
+        let t = b.finish().unwrap();
+        assert!(t.is_dated());
+        let id = |s: &str| t.code_id(&Key::parse(s).unwrap()).unwrap();
+        let r = t.ptp_range(id("20610"), id("99213"));
+        assert_eq!(r.len(), 2);
+        let applying =
+            |date: Option<NaiveDate>| r.clone().filter(|&i| t.applies(i, date)).map(|i| t.entry(i).modifier_indicator).collect::<Vec<_>>();
+        assert_eq!(applying(d("2009-12-31")), Vec::<u8>::new());
+        assert_eq!(applying(d("2010-01-01")), vec![1]);
+        assert_eq!(applying(d("2012-06-30")), vec![1]);
+        assert_eq!(applying(d("2012-07-01")), vec![0], "the deletion date is the first day the edit no longer applies");
+        assert_eq!(applying(None), vec![0], "without a date, only edits without a deletion date apply");
+        let e = t.entry(r.start);
+        assert_eq!((e.effective, e.deleted), (d("2010-01-01"), d("2012-07-01")));
+    }
+
+    #[test]
+    fn mue_conflicts_and_corrupt_parts_are_errors() {
+        let mut b = NcciBuilder::default();
+        let m = |v| MueRow { code: "36415".into(), mue_value: v, adjudication_indicator: 3, rationale: "x".into() };
+        b.add_mue(&m(2)).unwrap();
+        b.add_mue(&m(2)).unwrap();
+        assert_eq!(b.finish().unwrap().mue_len(), 1);
+        let mut b = NcciBuilder::default();
+        b.add_mue(&m(2)).unwrap();
+        b.add_mue(&m(3)).unwrap();
+        assert!(b.finish().is_err());
+
+        let k = |s: &str| Key::parse(s).unwrap();
+        let codes = vec![k("11900"), k("20610")];
+        let rats: Vec<Box<str>> = vec!["x".into()];
+        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![1 << CODE_SHIFT], None)], vec![]).is_ok());
+        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![5 << CODE_SHIFT], None)], vec![]).is_err());
+        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![1 << CODE_SHIFT | 1], None)], vec![]).is_err());
+        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(7, vec![0], None)], vec![]).is_err());
+        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![0], Some(vec![]))], vec![]).is_err());
+        assert!(NcciTables::from_parts(vec![k("20610"), k("11900")], rats, vec![], vec![]).is_err());
+        assert!(pack_date(d("1960-01-01")).is_err());
+    }
+}
