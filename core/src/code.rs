@@ -48,13 +48,9 @@ impl System {
         let b = key.as_bytes();
         let alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
         match self {
-            // A letter, a digit, then 1 to 5 letters or digits.
-            System::Icd10cm => {
-                (3..=7).contains(&b.len())
-                    && b[0].is_ascii_uppercase()
-                    && b[1].is_ascii_digit()
-                    && b[2..].iter().all(alnum)
-            }
+            // A letter, then 2 to 6 letters or digits (mostly a digit second, but FY2026 added
+            // the QA0 categories).
+            System::Icd10cm => (3..=7).contains(&b.len()) && b[0].is_ascii_uppercase() && b[1..].iter().all(alnum),
             // Seven characters (three for a table), digits and letters without I and O.
             System::Icd10pcs => {
                 (b.len() == 7 || b.len() == 3)
@@ -246,6 +242,7 @@ mod tests {
         let k = |s| Key::parse(s).unwrap();
         assert!(System::Icd10cm.accepts(&k("E119")));
         assert!(!System::Icd10cm.accepts(&k("0DTJ4ZZ")));
+        assert!(System::Icd10cm.accepts(&k("QA00101")), "FY2026 QA0 codes");
         assert!(System::Icd10pcs.accepts(&k("0DTJ4ZZ")));
         assert!(!System::Icd10pcs.accepts(&k("0DTJ4IZ")), "PCS never uses I or O");
         assert!(System::Hcpcs.accepts(&k("J1100")));

@@ -32,6 +32,10 @@ enum Command {
         /// Only this code system (icd10cm, icd10pcs, hcpcs, cpt).
         #[arg(long)]
         system: Option<String>,
+        /// Date of service (YYYY-MM-DD): fail for codes not valid on that date, saying when they
+        /// were valid and what replaced them.
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
     },
     /// Check claim lines against the NCCI edits (PTP pairs, MUE limits): `99213 36415x2 20610-59`,
     /// each CODE[xUNITS][-MOD[-MOD]]. Exit status 1 when a line would be denied.
@@ -99,13 +103,17 @@ fn open(cli: &Cli) -> Result<Book, Error> {
 
 fn run(cli: &Cli) -> Result<ExitCode, Error> {
     match &cli.command {
-        Command::Lookup { codes, system } => {
+        Command::Lookup { codes, system, on } => {
             let book = open(cli)?;
             let system = system.as_deref().map(str::parse::<System>).transpose()?;
             let mut failed = false;
             let mut out = Vec::new();
             for code in codes {
-                match book.lookup_all(code, system) {
+                let found = match on {
+                    Some(date) => book.lookup_on(code, system, *date).map(|r| vec![r]),
+                    None => book.lookup_all(code, system),
+                };
+                match found {
                     Ok(recs) => {
                         for r in recs {
                             if !cli.json {
@@ -192,6 +200,20 @@ fn print_record(r: &CodeRecord) {
     if let Some(h) = &r.hcpcs {
         let d = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
         println!("  added {}, action {} effective {}, terminated {}", d(h.added), h.action_code.as_deref().unwrap_or("-"), d(h.action_effective), d(h.terminated));
+    }
+    if let Some(h) = &r.history {
+        let d = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
+        let status = if h.status == codelookup::record::CodeStatus::Deleted { "DELETED; " } else { "" };
+        println!("  {status}valid from {} until {}", d(h.valid_from), d(h.valid_until));
+        if !h.replaced_by.is_empty() {
+            println!("  replaced by: {}", h.replaced_by.join(", "));
+        }
+        if !h.replaces.is_empty() {
+            println!("  replaces: {}", h.replaces.join(", "));
+        }
+        for t in &h.title_changes {
+            println!("  title from {}: {}", t.from, t.title);
+        }
     }
     if !r.billable_descendants.is_empty() {
         let n = r.billable_descendants.len();
