@@ -65,6 +65,18 @@ enum Command {
         /// Where to write the book (`.zst` to compress it).
         #[arg(long, default_value = "codelookup.book")]
         out: PathBuf,
+        /// A folder of AMA CPT data files (LONGULT.txt, ...) to add CPT to the book.
+        #[arg(long)]
+        cpt: Option<PathBuf>,
+        /// A CSV/TSV file of local codes or a payer list to add (repeatable).
+        #[arg(long)]
+        csv: Vec<PathBuf>,
+        /// Column mapping of the --csv files: `code=COL,title=COL[,short_title=COL][,billable=COL][,description=COL][,system=COL]`.
+        #[arg(long, default_value = "code=code,title=title")]
+        csv_map: String,
+        /// Code system of --csv rows without a system column.
+        #[arg(long, default_value = "local")]
+        csv_system: String,
     },
     /// Show what a book holds.
     Info,
@@ -139,8 +151,15 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
         }
         Command::Check { lines, date } => billing_cli::check(&open(cli)?, lines, date.as_deref(), cli.json),
         Command::Crosswalk { codes, direction } => billing_cli::crosswalk(&open(cli)?, codes, direction.as_deref(), cli.json),
-        Command::Build { data, out } => {
-            let sources = Sources::in_dir(data);
+        Command::Build { data, out, cpt, csv, csv_map, csv_system } => {
+            let mut sources = Sources::in_dir(data);
+            sources.cpt = cpt.clone();
+            let mapping = codelookup::import::codes_csv::ColumnMapping::parse(csv_map)?;
+            let system: System = csv_system.parse()?;
+            for path in csv {
+                let import = codelookup::import::codes_csv::CsvImport { delimiter: None, mapping: mapping.clone(), default_system: system };
+                sources.local.push(codelookup::import::sources::LocalSource { path: path.clone(), import });
+            }
             Book::build(&sources, out)?;
             let book = Book::open(out)?;
             let count = book.codes().count();

@@ -22,6 +22,13 @@ pub(crate) const FORMAT_VERSION: u32 = 2;
 /// Reads every source file and compiles the book.
 pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
     let mut book = BookData::default();
+    // The files a user supplies are read first, so that a mistake in them fails fast.
+    let cpt = sources.cpt.as_deref().map(crate::import::cpt::read_dir).transpose()?;
+    let local = sources
+        .local
+        .iter()
+        .map(|l| Ok((l, crate::import::codes_csv::read(&l.path, &l.import)?)))
+        .collect::<Result<Vec<_>>>()?;
 
     let cm_rows = read_order_source(&sources.icd10cm_order, "icd10cm_order_")?;
     let tab = tabular::read(&read_maybe_gzip(&sources.icd10cm_tabular)?, &sources.icd10cm_tabular)?;
@@ -34,6 +41,10 @@ pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
     }
 
     add_hcpcs(&mut book, hcpcs::read(&sources.hcpcs)?);
+    let cpt_added = cpt.as_ref().map(|c| super::imported::add_cpt_codes(&mut book, c)).unwrap_or_default();
+    for (source, codes) in &local {
+        super::imported::add_local_codes(&mut book, codes, &source.path)?;
+    }
     book.compute_subtree_ends();
     book.billing = crate::billing::compile(sources, &mut book.meta)?;
     let table = match &sources.icd10_history {
@@ -45,6 +56,10 @@ pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
         None => Vec::new(),
     };
     book.history = super::history::compile(&book, &table, &conversions);
+    if let Some(cpt) = &cpt {
+        super::imported::add_cpt_history(&mut book, cpt, cpt_added);
+        book.meta.push(("cpt_codes".into(), cpt.codes.len().to_string()));
+    }
 
     book.meta.push(("format_version".into(), FORMAT_VERSION.to_string()));
     book.meta.push(("icd10cm_tabular_version".into(), tab.version.clone()));

@@ -67,6 +67,8 @@ pub(crate) struct BookData {
     pub billing: crate::billing::BillingTables,
     /// ICD-10 code history and retired codes (see `super::history`).
     pub history: super::history::BookHistory,
+    /// Plain-language and clinician descriptions (CPT, local code sets).
+    pub descriptions: HashMap<NodeId, super::imported::Descriptions>,
     /// Free-form facts about the book (format version, sources and their checksums...).
     pub meta: Vec<(String, String)>,
 }

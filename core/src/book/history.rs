@@ -24,6 +24,8 @@ use crate::record::{CodeRecord, CodeStatus, History, NodeKind, TitleChange};
 pub(crate) struct HistExtra {
     /// A first valid date earlier than the first fiscal year (a mid-year addition).
     pub valid_from: Option<NaiveDate>,
+    /// The last valid date of a code whose validity is kept as dates (CPT, local codes).
+    pub valid_until: Option<NaiveDate>,
     /// Titles before the current one: (first fiscal year, title).
     pub titles: Vec<(u16, Box<str>)>,
     pub replaced_by: Vec<Box<str>>,
@@ -200,15 +202,26 @@ impl BookHistory {
     /// The record's history of an ICD-10 code.
     pub fn history(&self, h: Holder) -> Option<History> {
         let (listed, billable) = self.masks_of(h);
-        if listed == 0 {
-            return None;
-        }
         let extra = self.extra_of(h);
+        let status = if matches!(h, Holder::Retired(_)) { CodeStatus::Deleted } else { CodeStatus::Active };
+        if listed == 0 {
+            // A code whose validity is kept as dates (CPT, local codes).
+            let e = extra.filter(|e| e.valid_from.is_some() || e.valid_until.is_some() || !e.replaced_by.is_empty())?;
+            return Some(History {
+                status,
+                valid_from: e.valid_from,
+                valid_until: e.valid_until,
+                valid_fiscal_years: Vec::new(),
+                title_changes: Vec::new(),
+                replaced_by: e.replaced_by.iter().map(|s| s.to_string()).collect(),
+                replaces: e.replaces.iter().map(|s| s.to_string()).collect(),
+            });
+        }
         let first = years(billable).next();
         let last = years(billable).last();
         let current = billable & year_bit(self.last_year) != 0;
         Some(History {
-            status: if matches!(h, Holder::Retired(_)) { CodeStatus::Deleted } else { CodeStatus::Active },
+            status,
             valid_from: extra.and_then(|e| e.valid_from).or(first.map(fiscal_year_start)),
             valid_until: if current { None } else { last.map(fiscal_year_end) },
             valid_fiscal_years: years(billable).collect(),
@@ -223,7 +236,13 @@ impl BookHistory {
     /// Whether an ICD-10 code was billable on a date. Dates after the book's last fiscal year
     /// are judged by the last year (the book cannot know later code sets).
     fn billable_on(&self, h: Holder, date: NaiveDate) -> bool {
-        let (_, billable) = self.masks_of(h);
+        let (listed, billable) = self.masks_of(h);
+        if listed == 0 {
+            let e = self.extra_of(h);
+            let from = e.and_then(|e| e.valid_from);
+            let until = e.and_then(|e| e.valid_until);
+            return from.is_none_or(|f| date >= f) && until.is_none_or(|u| date <= u);
+        }
         let fy = fiscal_year(date).min(self.last_year);
         if billable & year_bit(fy) != 0 && fiscal_year(date) >= src::FIRST_FISCAL_YEAR {
             return true;
@@ -284,18 +303,18 @@ impl Book {
                     (true, ValidityStatus::Valid)
                 }
             }
-            (System::Icd10cm | System::Icd10pcs, _, Some(h)) if hist.masks_of(h).0 != 0 => {
+            (_, _, Some(h)) if hist.masks_of(h).0 != 0 || rec.history.is_some() => {
                 if hist.billable_on(h, date) {
                     (true, ValidityStatus::Valid)
                 } else {
                     let from = rec.history.as_ref().and_then(|x| x.valid_from);
-                    match from {
-                        None => (false, ValidityStatus::NotBillable),
-                        Some(f) if date < f => (false, ValidityStatus::NotYetValid),
-                        Some(_) if rec.history.as_ref().is_some_and(|x| x.valid_until.is_some_and(|u| date > u)) => {
-                            (false, ValidityStatus::NoLongerValid)
-                        }
-                        Some(_) => (false, ValidityStatus::NotBillable),
+                    let until = rec.history.as_ref().and_then(|x| x.valid_until);
+                    if from.is_some_and(|f| date < f) {
+                        (false, ValidityStatus::NotYetValid)
+                    } else if until.is_some_and(|u| date > u) {
+                        (false, ValidityStatus::NoLongerValid)
+                    } else {
+                        (false, ValidityStatus::NotBillable)
                     }
                 }
             }
@@ -418,6 +437,7 @@ pub(crate) fn write(tx: &Connection, h: &BookHistory) -> Result<()> {
             .valid_from
             .map(|d| ("valid_from".to_string(), d.to_string()))
             .into_iter()
+            .chain(e.valid_until.map(|d| ("valid_until".to_string(), d.to_string())))
             .chain(e.titles.iter().map(|(y, t)| (format!("title:{y}"), t.to_string())))
             .chain(e.replaced_by.iter().map(|c| ("replaced_by".to_string(), c.to_string())))
             .chain(e.replaces.iter().map(|c| ("replaces".to_string(), c.to_string())));
@@ -470,6 +490,7 @@ pub(crate) fn read(conn: &Connection, node_count: usize) -> Result<BookHistory> 
         };
         match rel.as_str() {
             "valid_from" => e.valid_from = Some(value.parse().map_err(|_| bad(format!("date {value:?}")))?),
+            "valid_until" => e.valid_until = Some(value.parse().map_err(|_| bad(format!("date {value:?}")))?),
             "replaced_by" => e.replaced_by.push(value.into()),
             "replaces" => e.replaces.push(value.into()),
             t => {

@@ -7,6 +7,7 @@
 
 mod billing_store;
 pub mod history;
+mod imported;
 mod compile;
 mod data;
 mod index;
@@ -20,7 +21,9 @@ use crate::code::{Key, System};
 use crate::error::{Error, Result};
 use crate::import::sources::Sources;
 use crate::record::CodeRecord;
-use data::{BookData, NodeId};
+pub(crate) use data::{BookData, NodeId};
+#[cfg(test)]
+pub(crate) use data::Node;
 use index::CodeIndex;
 
 /// The default book, compiled from `data/` by `codelookup build` and embedded (zstd-compressed).
@@ -36,6 +39,7 @@ pub struct Book {
 struct Inner {
     data: BookData,
     index: CodeIndex,
+    search: crate::search::SearchIndex,
 }
 
 impl Book {
@@ -85,7 +89,17 @@ impl Book {
 
     fn from_connection(conn: &rusqlite::Connection) -> Result<Book> {
         let (data, index) = store::read(conn)?;
-        Ok(Book { inner: Arc::new(Inner { data, index }) })
+        let search = crate::search::SearchIndex::read(conn, &data)?;
+        Ok(Book { inner: Arc::new(Inner { data, index, search }) })
+    }
+
+    /// A book straight from compiled data, without a file (tests of other modules).
+    #[cfg(test)]
+    pub(crate) fn from_data(mut data: BookData) -> Result<Book> {
+        data.compute_subtree_ends();
+        let index = CodeIndex::build(&data)?;
+        let search = crate::search::SearchIndex::build(&data)?;
+        Ok(Book { inner: Arc::new(Inner { data, index, search }) })
     }
 
     /// Compiles a book from source files and writes it to `out` (zstd-compressed when `out`
@@ -248,6 +262,10 @@ impl Book {
             return Err(Error::NotFound { code, suggestions: self.suggest(&key, system) });
         }
         Ok(found)
+    }
+
+    pub(crate) fn search_index(&self) -> &crate::search::SearchIndex {
+        &self.inner.search
     }
 
     pub(crate) fn data(&self) -> &BookData {

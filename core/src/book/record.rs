@@ -70,8 +70,8 @@ impl Book {
             seventh_character,
             pcs_axes,
             hcpcs: data.hcpcs.get(&id).cloned(),
-            description: None,
-            clinician_descriptors: Vec::new(),
+            description: data.descriptions.get(&id).and_then(|d| d.description.as_deref()).map(str::to_string),
+            clinician_descriptors: data.descriptions.get(&id).map(|d| d.clinician.iter().map(|c| c.to_string()).collect()).unwrap_or_default(),
             history: super::history::node_history(data, id),
             also_in: Vec::new(),
         }

@@ -112,7 +112,9 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
         st.execute(params!["code_index.nodes", by_key_bytes])?;
     }
     super::billing_store::write(&tx, &data.billing)?;
+    crate::search::SearchIndex::build(data)?.write(&tx)?;
     super::history::write(&tx, &data.history)?;
+    super::imported::write(&tx, &data.descriptions)?;
     tx.commit()?;
     conn.execute_batch("VACUUM;")?;
     Ok(())
@@ -252,6 +254,7 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
     let index = CodeIndex::from_parts(fst_bytes, by_key, data.nodes.len())?;
     data.billing = super::billing_store::read(conn)?;
     data.history = super::history::read(conn, data.nodes.len())?;
+    data.descriptions = super::imported::read(conn, data.nodes.len())?;
     data.compute_subtree_ends();
     Ok((data, index))
 }

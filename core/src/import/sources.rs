@@ -28,6 +28,11 @@ pub struct Sources {
     /// The NCHS ICD-10-CM conversion table (xlsx): effective dates and previous codes of new
     /// codes.
     pub icd10cm_conversion: Option<PathBuf>,
+    /// A licensee's folder of AMA CPT data files (`LONGULT.txt` and the others); CPT is never
+    /// part of the default book.
+    pub cpt: Option<PathBuf>,
+    /// Local code sets or payer lists (CSV/TSV) with their column mappings.
+    pub local: Vec<LocalSource>,
     /// NCCI procedure-to-procedure edit files: the CMS tab-delimited files (`.txt`, or the CMS
     /// `.zip`s holding them; practitioner or outpatient hospital) or the JSON conversion
     /// (`ptp-NN.json.gz`, undated). Empty: the book has no PTP edits.
@@ -52,6 +57,8 @@ impl Sources {
             hcpcs: d.join("hcpcs/HCPC2025_OCT_ANWEB.xlsx"),
             icd10_history: Some(d.join("history/icd10-history.tsv.gz")),
             icd10cm_conversion: Some(d.join("icd10cm/ICD-10-CM-CONVERSION-TABLE-FY2026.xlsx")),
+            cpt: None,
+            local: Vec::new(),
             ncci_ptp: (0..10).map(|i| d.join(format!("ncci/ptp-{i:02}.json.gz"))).collect(),
             ncci_mue: Some(d.join("ncci/mue.json.gz")),
             gems_icd9_to_icd10: Some(d.join("gems/2018_I9gem.txt.gz")),
@@ -75,8 +82,18 @@ impl Sources {
         v.extend(self.gems_icd10_to_icd9.as_deref());
         v.extend(self.icd10_history.as_deref());
         v.extend(self.icd10cm_conversion.as_deref());
+        v.extend(self.local.iter().map(|l| l.path.as_path()));
         v
     }
+}
+
+/// A CSV/TSV file of codes and how to read it.
+#[derive(Clone, Debug)]
+pub struct LocalSource {
+    /// The file.
+    pub path: PathBuf,
+    /// Delimiter, column mapping and default system.
+    pub import: super::codes_csv::CsvImport,
 }
 
 /// Reads a whole file, naming it in the error.
