@@ -57,6 +57,24 @@ enum Command {
         #[arg(long)]
         direction: Option<String>,
     },
+    /// Search codes by code prefix or words, with autocomplete, typo tolerance and abbreviations:
+    /// `search "type 2 diab"`, `search e116`, `search chf --system icd10cm --billable`.
+    Search {
+        /// The query: a code or code prefix in any spelling, or words.
+        query: String,
+        /// Only this code system (icd10cm, icd10pcs, hcpcs, cpt); may be repeated.
+        #[arg(long = "system")]
+        systems: Vec<String>,
+        /// Only billable codes.
+        #[arg(long)]
+        billable: bool,
+        /// Hits to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Hits to skip (paging).
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+    },
     /// Build a code book from the official source files.
     Build {
         /// Folder laid out like the repository's data/ folder.
@@ -151,6 +169,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
         }
         Command::Check { lines, date } => billing_cli::check(&open(cli)?, lines, date.as_deref(), cli.json),
         Command::Crosswalk { codes, direction } => billing_cli::crosswalk(&open(cli)?, codes, direction.as_deref(), cli.json),
+        Command::Search { query, systems, billable, limit, offset } => search_cli::run(&open(cli)?, query, systems, *billable, *limit, *offset, cli.json),
         Command::Build { data, out, cpt, csv, csv_map, csv_system } => {
             let mut sources = Sources::in_dir(data);
             sources.cpt = cpt.clone();
@@ -195,6 +214,10 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
         }
     }
 }
+
+/// The `search` command.
+#[path = "cli/search.rs"]
+mod search_cli;
 
 /// The `check` and `crosswalk` commands.
 #[path = "cli/billing.rs"]

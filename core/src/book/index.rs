@@ -78,6 +78,21 @@ impl CodeIndex {
         }
     }
 
+    /// Every key starting with `prefix` with its nodes, in key order, until `visit` returns false.
+    pub fn for_each_prefixed(&self, prefix: &[u8], mut visit: impl FnMut(&[u8], &[NodeId]) -> bool) {
+        let mut stream = self.map.range().ge(prefix).into_stream();
+        while let Some((k, v)) = stream.next() {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            let (start, count) = unpack(v);
+            match self.by_key.get(start..start + count) {
+                Some(ids) if visit(k, ids) => {}
+                _ => break,
+            }
+        }
+    }
+
     /// Every key within one edit (Levenshtein distance 1) of `key`, at most `limit`.
     pub fn near(&self, key: &str, limit: usize) -> Vec<(String, NodeId)> {
         let Ok(lev) = fst::automaton::Levenshtein::new(key, 1) else { return vec![] };

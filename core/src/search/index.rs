@@ -1,0 +1,569 @@
+//! The search index: a term dictionary (an fst map from folded word to term id, ids in
+//! lexicographic order so that a prefix is an id range), one posting list per term, and a
+//! forward list of each text's words. Built once when a book is compiled, stored in the book's
+//! `blobs` table, loaded (and checked) when the book is opened.
+//!
+//! A *text* is what a hit can match: a code's official title (with the words of its short title
+//! that the title lacks, flagged as *extra*), or one ICD-10-CM inclusion term (or term of an
+//! "Includes" note) printed at the code. Text ids are given
+//! in a static rank order (fewest core words, billable, shortest, then code order), so posting
+//! lists are in rank order: reading a list from its start meets the best texts first, and ties
+//! between equally relevant hits are broken by text id.
+//!
+//! Encodings (all little-endian, LEB128 varints):
+//! - posting list: text ids, the first as is, then the gaps;
+//! - forward list, one entry per word in text order: `varint(term << 1 | has_flags)`, then when
+//!   `has_flags` one byte: bit 0 not core, bit 1 extra (short-title word), bits 2-4 the number
+//!   of parts of a compound (0 for a plain word). Positions are implied: a plain word takes the
+//!   next position, a compound covers the positions of its parts just before it, an extra word
+//!   sits apart (so it never forms a phrase).
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use fst::{IntoStreamer, Map, MapBuilder, Streamer};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::synonyms::Abbreviations;
+use super::tokenize::Tokens;
+use crate::book::{BookData, NodeId};
+use crate::error::{Error, Result};
+use crate::record::NoteKind;
+
+pub(crate) type TermId = u32;
+pub(crate) type TextId = u32;
+
+/// Which text of a node a text id stands for, and how long it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TextMeta {
+    pub node: NodeId,
+    /// 0: the title (and short title); `n > 0`: the inclusion term (or "Includes" term)
+    /// `notes[node][n - 1]`.
+    pub source: u16,
+    /// Number of core words (see [`super::tokenize`]).
+    pub core_len: u8,
+}
+
+/// One word of a stored text, as decoded from the forward list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Word {
+    pub term: TermId,
+    pub pos: u16,
+    /// Positions covered (1, or a compound's parts).
+    pub span: u8,
+    pub core: bool,
+    /// A word of the short title that the title lacks.
+    pub extra: bool,
+}
+
+const FLAG_NOT_CORE: u8 = 1;
+const FLAG_EXTRA: u8 = 2;
+
+/// Blob names in the book's `blobs` table.
+const BLOBS: [&str; 6] =
+    ["search.terms.fst", "search.texts", "search.forward", "search.forward.offsets", "search.postings", "search.postings.offsets"];
+
+/// The search index of a book.
+pub(crate) struct SearchIndex {
+    terms: Map<Vec<u8>>,
+    texts: Vec<TextMeta>,
+    forward: Vec<u8>,
+    forward_offsets: Vec<u32>,
+    postings: Vec<u8>,
+    postings_offsets: Vec<u32>,
+    /// `cum_df[t]`: number of postings of the terms before `t`.
+    cum_df: Vec<u32>,
+    pub(crate) abbreviations: Abbreviations,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("terms", &self.term_count())
+            .field("texts", &self.texts.len())
+            .field("bytes", &self.heap_bytes())
+            .finish()
+    }
+}
+
+impl SearchIndex {
+    /// Builds the index over every code of the book: titles, short titles, inclusion terms.
+    pub fn build(data: &BookData) -> Result<SearchIndex> {
+        let parts = build_parts(data)?;
+        SearchIndex::from_parts(parts, data)
+    }
+
+    /// Loads the index from a book's blobs, checking every reference so that no query can read
+    /// out of bounds. A book written before search existed has no such blobs (the layout is
+    /// otherwise the same): its index is then built on the spot, which makes opening it about a
+    /// second slower; rebuilding the book stores the index.
+    pub fn read(conn: &Connection, data: &BookData) -> Result<SearchIndex> {
+        let mut blobs = Vec::with_capacity(BLOBS.len());
+        for name in BLOBS {
+            let blob: Option<Vec<u8>> = conn
+                .query_row("SELECT data FROM blobs WHERE name = ?1", [name], |r| r.get(0))
+                .optional()
+                .map_err(|e| Error::Book(format!("corrupt code book: cannot read {name}: {e}")))?;
+            match blob {
+                Some(b) => blobs.push(b),
+                None if blobs.is_empty() => return SearchIndex::build(data),
+                None => return Err(Error::Book(format!("corrupt code book: missing {name} (rebuild it with `codelookup build`)"))),
+            }
+        }
+        let mut it = blobs.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        let parts = Parts {
+            fst: next(),
+            texts: decode_texts(&next())?,
+            forward: next(),
+            forward_offsets: decode_u32s(&next(), "search.forward.offsets")?,
+            postings: next(),
+            postings_offsets: decode_u32s(&next(), "search.postings.offsets")?,
+        };
+        SearchIndex::from_parts(parts, data)
+    }
+
+    /// Writes the index's blobs (inside the book's write transaction).
+    pub fn write(&self, conn: &Connection) -> Result<()> {
+        let texts: Vec<u8> = self.texts.iter().flat_map(encode_text).collect();
+        let values: [&[u8]; 6] = [
+            self.terms.as_fst().as_bytes(),
+            &texts,
+            &self.forward,
+            &encode_u32s(&self.forward_offsets),
+            &self.postings,
+            &encode_u32s(&self.postings_offsets),
+        ];
+        let mut st = conn.prepare("INSERT INTO blobs VALUES (?1, ?2)")?;
+        for (name, value) in BLOBS.iter().zip(values) {
+            st.execute(params![name, value])?;
+        }
+        Ok(())
+    }
+
+    fn from_parts(p: Parts, data: &BookData) -> Result<SearchIndex> {
+        let bad = |what: &str| Error::Book(format!("corrupt code book: search index {what}"));
+        let terms = Map::new(p.fst).map_err(|e| Error::Book(format!("corrupt code book: search terms: {e}")))?;
+        let n_terms = terms.len();
+        let n_texts = p.texts.len();
+        if p.postings_offsets.len() != n_terms + 1 || p.forward_offsets.len() != n_texts + 1 {
+            return Err(bad("tables disagree in length"));
+        }
+        check_offsets(&p.postings_offsets, p.postings.len()).ok_or_else(|| bad("posting offsets out of range"))?;
+        check_offsets(&p.forward_offsets, p.forward.len()).ok_or_else(|| bad("forward offsets out of range"))?;
+        let mut stream = terms.stream();
+        let mut expect = 0u64;
+        while let Some((_, v)) = stream.next() {
+            if v != expect {
+                return Err(bad("term ids are not in order"));
+            }
+            expect += 1;
+        }
+        for t in &p.texts {
+            let node = data.nodes.get(t.node as usize).ok_or_else(|| bad("points past the last node"))?;
+            if !node.is_code() {
+                return Err(bad("points at a chapter or section"));
+            }
+            if t.source > 0 {
+                let note = data.notes.get(&t.node).and_then(|n| n.get(t.source as usize - 1));
+                if !note.is_some_and(|(k, _)| is_synonym(*k)) {
+                    return Err(bad("points at a missing inclusion term"));
+                }
+            }
+        }
+        let mut cum_df = Vec::with_capacity(n_terms + 1);
+        let mut total = 0u32;
+        for t in 0..n_terms {
+            cum_df.push(total);
+            let range = p.postings_offsets[t] as usize..p.postings_offsets[t + 1] as usize;
+            let mut it = PostingIter::new(p.postings.get(range).unwrap_or_default());
+            let mut last: Option<u32> = None;
+            for id in it.by_ref() {
+                if id as usize >= n_texts || last.is_some_and(|l| id <= l) {
+                    return Err(bad("posting list out of order or range"));
+                }
+                last = Some(id);
+                total += 1;
+            }
+            if it.broken {
+                return Err(bad("posting list truncated"));
+            }
+        }
+        cum_df.push(total);
+        let mut index = SearchIndex {
+            terms,
+            texts: p.texts,
+            forward: p.forward,
+            forward_offsets: p.forward_offsets,
+            postings: p.postings,
+            postings_offsets: p.postings_offsets,
+            cum_df,
+            abbreviations: Abbreviations::default(),
+        };
+        let mut words = Vec::new();
+        for id in 0..n_texts as TextId {
+            if !index.decode(id, &mut words) || words.iter().any(|w| w.term as usize >= n_terms) {
+                return Err(bad("forward list corrupt"));
+            }
+        }
+        index.abbreviations = Abbreviations::load(&index);
+        Ok(index)
+    }
+
+    /// Number of distinct words.
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Number of texts (titles and inclusion terms).
+    pub fn text_count(&self) -> usize {
+        self.texts.len()
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.terms.as_fst().as_bytes().len()
+            + self.texts.len() * std::mem::size_of::<TextMeta>()
+            + self.forward.len()
+            + self.postings.len()
+            + 4 * (self.forward_offsets.len() + self.postings_offsets.len() + self.cum_df.len())
+    }
+
+    pub fn text(&self, id: TextId) -> Option<TextMeta> {
+        self.texts.get(id as usize).copied()
+    }
+
+    /// The term id of a folded word.
+    pub fn term(&self, word: &str) -> Option<TermId> {
+        self.terms.get(word).map(|v| v as TermId)
+    }
+
+    /// The ids of every term starting with `prefix`.
+    pub fn prefix_range(&self, prefix: &str) -> Range<TermId> {
+        let lo = self.first_at_or_after(prefix.as_bytes());
+        let mut upper = prefix.as_bytes().to_vec();
+        // The smallest string greater than every string with this prefix.
+        while let Some(last) = upper.pop() {
+            if last < 0xFF {
+                upper.push(last + 1);
+                break;
+            }
+        }
+        let hi = if upper.is_empty() { self.term_count() as TermId } else { self.first_at_or_after(&upper) };
+        lo..hi.max(lo)
+    }
+
+    fn first_at_or_after(&self, key: &[u8]) -> TermId {
+        let mut s = self.terms.range().ge(key).into_stream();
+        s.next().map_or(self.term_count() as TermId, |(_, v)| v as TermId)
+    }
+
+    /// Terms accepted by an automaton (a Levenshtein DFA), with their words, at most `limit`.
+    pub fn matching<A: fst::Automaton>(&self, automaton: A, limit: usize) -> Vec<(TermId, String)> {
+        let mut s = self.terms.search(automaton).into_stream();
+        let mut out = Vec::new();
+        while let Some((k, v)) = s.next() {
+            out.push((v as TermId, String::from_utf8_lossy(k).into_owned()));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Number of texts holding a term.
+    pub fn df(&self, term: TermId) -> u32 {
+        self.df_range(term..term + 1)
+    }
+
+    /// Number of postings of a range of terms (an upper bound of the texts holding any).
+    pub fn df_range(&self, r: Range<TermId>) -> u32 {
+        let at = |t: TermId| self.cum_df.get(t as usize).copied().unwrap_or(0);
+        at(r.end).saturating_sub(at(r.start))
+    }
+
+    /// The texts holding a term, in rank order.
+    pub fn postings(&self, term: TermId) -> PostingIter<'_> {
+        let (a, b) = (self.postings_offsets.get(term as usize), self.postings_offsets.get(term as usize + 1));
+        let bytes = match (a, b) {
+            (Some(&a), Some(&b)) => self.postings.get(a as usize..b as usize).unwrap_or_default(),
+            _ => &[],
+        };
+        PostingIter::new(bytes)
+    }
+
+    /// Decodes a text's words into `out`; false if the stored list is malformed.
+    pub fn decode(&self, text: TextId, out: &mut Vec<Word>) -> bool {
+        out.clear();
+        let (Some(&a), Some(&b)) = (self.forward_offsets.get(text as usize), self.forward_offsets.get(text as usize + 1)) else {
+            return false;
+        };
+        let Some(mut bytes) = self.forward.get(a as usize..b as usize) else { return false };
+        let mut next_pos: u16 = 0;
+        while !bytes.is_empty() {
+            let Some((v, rest)) = read_varint(bytes) else { return false };
+            bytes = rest;
+            let mut flags = 0u8;
+            if v & 1 == 1 {
+                let Some((&f, rest)) = bytes.split_first() else { return false };
+                flags = f;
+                bytes = rest;
+            }
+            let parts = (flags >> 2) & 7;
+            let extra = flags & FLAG_EXTRA != 0;
+            let (pos, span) = if extra {
+                next_pos = next_pos.saturating_add(2);
+                (next_pos - 1, 1)
+            } else if parts > 0 {
+                (next_pos.saturating_sub(parts as u16), parts)
+            } else {
+                next_pos = next_pos.saturating_add(1);
+                (next_pos - 1, 1)
+            };
+            out.push(Word { term: v >> 1, pos, span, core: flags & FLAG_NOT_CORE == 0 && !extra, extra });
+        }
+        true
+    }
+}
+
+/// Reads a posting list.
+pub(crate) struct PostingIter<'a> {
+    bytes: &'a [u8],
+    last: Option<u32>,
+    /// Set when the list ended inside a varint.
+    broken: bool,
+}
+
+impl<'a> PostingIter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        PostingIter { bytes, last: None, broken: false }
+    }
+}
+
+impl Iterator for PostingIter<'_> {
+    type Item = TextId;
+
+    fn next(&mut self) -> Option<TextId> {
+        if self.bytes.is_empty() {
+            return None;
+        }
+        let Some((v, rest)) = read_varint(self.bytes) else {
+            self.broken = true;
+            self.bytes = &[];
+            return None;
+        };
+        self.bytes = rest;
+        let id = match self.last {
+            Some(l) => l.checked_add(v)?,
+            None => v,
+        };
+        self.last = Some(id);
+        Some(id)
+    }
+}
+
+struct Parts {
+    fst: Vec<u8>,
+    texts: Vec<TextMeta>,
+    forward: Vec<u8>,
+    forward_offsets: Vec<u32>,
+    postings: Vec<u8>,
+    postings_offsets: Vec<u32>,
+}
+
+/// A text while the index is built: its words as (provisional term, flags byte).
+struct RawText {
+    meta: TextMeta,
+    chars: usize,
+    words: Vec<(u32, u8)>,
+}
+
+fn build_parts(data: &BookData) -> Result<Parts> {
+    let mut dict: HashMap<String, u32> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut intern = |w: &str| -> u32 {
+        if let Some(&id) = dict.get(w) {
+            return id;
+        }
+        let id = names.len() as u32;
+        dict.insert(w.to_string(), id);
+        names.push(w.to_string());
+        id
+    };
+    let mut raw: Vec<RawText> = Vec::new();
+    let mut tok = Tokens::default();
+    let mut short = Tokens::default();
+    for (id, node) in data.nodes.iter().enumerate() {
+        if !node.is_code() {
+            continue;
+        }
+        let id = id as NodeId;
+        tok.tokenize(&node.title);
+        let mut words: Vec<(u32, u8)> = tok.list.iter().map(|t| (intern(tok.word(t)), flags(t.core, false, t.parts))).collect();
+        let core_len = tok.list.iter().filter(|t| t.parts == 0 && t.core).count().min(255) as u8;
+        if !node.short_title.is_empty() {
+            short.tokenize(&node.short_title);
+            let mut seen: Vec<u32> = words.iter().map(|w| w.0).collect();
+            for t in &short.list {
+                let term = intern(short.word(t));
+                if !seen.contains(&term) && words.len() < super::tokenize::MAX_TEXT_TOKENS {
+                    seen.push(term);
+                    words.push((term, flags(false, true, 0)));
+                }
+            }
+        }
+        if !words.is_empty() {
+            raw.push(RawText { meta: TextMeta { node: id, source: 0, core_len }, chars: node.title.chars().count(), words });
+        }
+        for (i, (kind, text)) in data.notes.get(&id).map(|v| v.as_slice()).unwrap_or_default().iter().enumerate() {
+            if !is_synonym(*kind) || i >= u16::MAX as usize {
+                continue;
+            }
+            tok.tokenize(text);
+            let words: Vec<(u32, u8)> = tok.list.iter().map(|t| (intern(tok.word(t)), flags(t.core, false, t.parts))).collect();
+            let core_len = tok.list.iter().filter(|t| t.parts == 0 && t.core).count().min(255) as u8;
+            if !words.is_empty() {
+                raw.push(RawText { meta: TextMeta { node: id, source: i as u16 + 1, core_len }, chars: text.chars().count(), words });
+            }
+        }
+    }
+
+    // Term ids in lexicographic order.
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    let mut final_id = vec![0u32; names.len()];
+    for (rank, &prov) in order.iter().enumerate() {
+        final_id[prov as usize] = rank as u32;
+    }
+    let mut fst = MapBuilder::memory();
+    for (rank, &prov) in order.iter().enumerate() {
+        fst.insert(&names[prov as usize], rank as u64).map_err(|e| Error::Book(format!("building the search terms: {e}")))?;
+    }
+    let fst = fst.into_inner().map_err(|e| Error::Book(format!("building the search terms: {e}")))?;
+
+    // Text ids in static rank order: fewest core words, billable, shortest, code order.
+    raw.sort_by(|a, b| {
+        let (na, nb) = (&data.nodes[a.meta.node as usize], &data.nodes[b.meta.node as usize]);
+        (a.meta.core_len, !na.billable, a.chars, na.system, na.key.as_bytes(), a.meta.source).cmp(&(
+            b.meta.core_len,
+            !nb.billable,
+            b.chars,
+            nb.system,
+            nb.key.as_bytes(),
+            b.meta.source,
+        ))
+    });
+
+    let mut forward = Vec::new();
+    let mut forward_offsets = Vec::with_capacity(raw.len() + 1);
+    let mut lists: Vec<Vec<TextId>> = vec![Vec::new(); names.len()];
+    for (text_id, t) in raw.iter().enumerate() {
+        forward_offsets.push(forward.len() as u32);
+        for &(prov, fl) in &t.words {
+            let term = final_id[prov as usize];
+            write_varint(&mut forward, (term << 1) | u32::from(fl != 0));
+            if fl != 0 {
+                forward.push(fl);
+            }
+            let list = &mut lists[term as usize];
+            if list.last() != Some(&(text_id as TextId)) {
+                list.push(text_id as TextId);
+            }
+        }
+    }
+    forward_offsets.push(forward.len() as u32);
+    let mut postings = Vec::new();
+    let mut postings_offsets = Vec::with_capacity(lists.len() + 1);
+    for list in &lists {
+        postings_offsets.push(postings.len() as u32);
+        let mut last = None;
+        for &id in list {
+            write_varint(&mut postings, last.map_or(id, |l| id - l));
+            last = Some(id);
+        }
+    }
+    postings_offsets.push(postings.len() as u32);
+    Ok(Parts { fst, texts: raw.into_iter().map(|t| t.meta).collect(), forward, forward_offsets, postings, postings_offsets })
+}
+
+/// Notes that are synonyms of the code they are printed at: inclusion terms, and the terms of
+/// an "Includes" note (I10 lists `high blood pressure` and `hypertension (arterial) (benign)...`
+/// there).
+pub(crate) fn is_synonym(kind: NoteKind) -> bool {
+    matches!(kind, NoteKind::InclusionTerm | NoteKind::Includes)
+}
+
+fn flags(core: bool, extra: bool, parts: u8) -> u8 {
+    (u8::from(!core) * FLAG_NOT_CORE) | (u8::from(extra) * FLAG_EXTRA) | (parts.min(7) << 2)
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn read_varint(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    let mut v: u32 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(5) {
+        v |= u32::from(b & 0x7F).checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            return Some((v, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
+fn check_offsets(offsets: &[u32], len: usize) -> Option<()> {
+    let ok = offsets.first() == Some(&0) && offsets.last().is_some_and(|&l| l as usize == len) && offsets.windows(2).all(|w| w[0] <= w[1]);
+    ok.then_some(())
+}
+
+fn encode_u32s(v: &[u32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn decode_u32s(b: &[u8], name: &str) -> Result<Vec<u32>> {
+    if b.len() % 4 != 0 {
+        return Err(Error::Book(format!("corrupt code book: {name} is not a list of 32-bit numbers")));
+    }
+    Ok(b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+fn encode_text(t: &TextMeta) -> [u8; 8] {
+    let n = t.node.to_le_bytes();
+    let s = t.source.to_le_bytes();
+    [n[0], n[1], n[2], n[3], s[0], s[1], t.core_len, 0]
+}
+
+fn decode_texts(b: &[u8]) -> Result<Vec<TextMeta>> {
+    if b.len() % 8 != 0 {
+        return Err(Error::Book("corrupt code book: search.texts has a partial record".into()));
+    }
+    Ok(b.chunks_exact(8)
+        .map(|c| TextMeta { node: u32::from_le_bytes([c[0], c[1], c[2], c[3]]), source: u16::from_le_bytes([c[4], c[5]]), core_len: c[6] })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_and_reject_truncation() {
+        let mut b = Vec::new();
+        for v in [0, 1, 127, 128, 300, u32::MAX] {
+            write_varint(&mut b, v);
+        }
+        let mut rest = &b[..];
+        for v in [0, 1, 127, 128, 300, u32::MAX] {
+            let (got, r) = read_varint(rest).unwrap();
+            assert_eq!(got, v);
+            rest = r;
+        }
+        assert!(read_varint(&[0x80, 0x80]).is_none());
+        assert!(read_varint(&[0xFF; 6]).is_none());
+    }
+}

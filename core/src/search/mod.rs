@@ -1,0 +1,444 @@
+//! Search: find codes by code prefix or by words, as a coder types.
+//!
+//! ```
+//! use codelookup::search::{MatchField, SearchOptions};
+//!
+//! let book = codelookup::Book::open_default()?;
+//! // Words: every word must match, the last one also as a prefix (autocomplete).
+//! let hits = book.search("type 2 diab", &SearchOptions::default())?;
+//! assert!(hits.iter().take(5).any(|h| h.code == "E11.9"));
+//! // A code or code prefix, in any spelling.
+//! let hits = book.search("e116", &SearchOptions::default())?;
+//! assert_eq!(hits[0].code, "E11.6");
+//! assert_eq!(hits[0].matched, MatchField::Code);
+//! // Typos and abbreviations.
+//! assert_eq!(book.search("hypertenson", &SearchOptions::default())?[0].code, "I10");
+//! assert!(book.search("chf", &SearchOptions::default())?.iter().take(5).any(|h| h.code == "I50.9"));
+//! # Ok::<(), codelookup::Error>(())
+//! ```
+//!
+//! What is searched:
+//! - **codes**: a query that looks like a code (`E11.6`, `e116`, `0DTJ`, `J11`) lists that code
+//!   and the codes it begins, in code order (an fst range over the normalised codes);
+//! - **words** of each code's official title, short title and ICD-10-CM inclusion terms, folded
+//!   for case, punctuation and diacritics (`covid-19`, `Gastro-esophageal`); every query word
+//!   must match (AND); the last one also matches as a prefix unless the query ends in a space;
+//! - **abbreviations** coders type (`CHF`, `COPD`, `T2DM`), from a reviewed file (see
+//!   `search/abbreviations.tsv`), as well as each word literally;
+//! - **typos**: when the exact matches do not fill the requested page, words of 5 letters or
+//!   more may have one edit, of 9 or more two (Levenshtein automata over the term dictionary).
+//!   Exact matches always rank above fuzzy ones.
+//!
+//! Ranking (see [`Hit::score`]): exact code, code prefix, a text that *is* the query, title
+//! phrase, all words in the title, words in a short title or inclusion term, then anything with
+//! typos; at equal score, fewer words, billable and shorter first, then code order. The order
+//! is fully deterministic.
+//!
+//! Cost: a code or a selective query takes a few microseconds; broad one- or two-letter
+//! prefixes and typo expansion take longer, bounded by caps on the words used, the typo
+//! expansions and the candidate texts examined (see BENCHMARKS.md).
+
+mod index;
+mod query;
+mod rank;
+mod synonyms;
+mod tokenize;
+
+use serde::{Deserialize, Serialize};
+
+use crate::book::{Book, NodeId};
+use crate::code::{Key, System};
+use crate::error::{Error, Result};
+use crate::record::NodeKind;
+
+pub(crate) use index::SearchIndex;
+pub use query::{MAX_QUERY_BYTES, MAX_QUERY_WORDS};
+use rank::{Field, TextHit};
+use tokenize::Tokens;
+
+/// Largest [`SearchOptions::limit`].
+pub const MAX_LIMIT: usize = 1000;
+/// Largest [`SearchOptions::offset`].
+pub const MAX_OFFSET: usize = 10_000;
+
+/// Candidate texts ranked per query at least (more when a deep page is asked for).
+const MIN_CANDIDATES: usize = 1000;
+/// Most codes read from a code-prefix range.
+const MAX_CODE_SCAN: usize = 50_000;
+
+/// Options of [`Book::search`]. Every field has a default, so JSON may give any subset.
+///
+/// ```
+/// use codelookup::search::SearchOptions;
+/// use codelookup::System;
+///
+/// let opts = SearchOptions { systems: vec![System::Icd10cm], billable: Some(true), limit: 5, ..Default::default() };
+/// assert_eq!(opts.offset, 0);
+/// let from_json: SearchOptions = serde_json::from_str(r#"{"chapter": 4, "limit": 10}"#).unwrap();
+/// assert_eq!(from_json.chapter, Some(4));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchOptions {
+    /// Only these code systems (empty: all).
+    pub systems: Vec<System>,
+    /// `Some(true)`: only billable codes; `Some(false)`: only codes that are not billable
+    /// (headers, modifiers, terminated HCPCS codes); `None`: both.
+    pub billable: Option<bool>,
+    /// Only codes from the first to the second code, inclusive, in any spelling; a code that
+    /// begins with the second is inside (`("E08", "E13")` holds `E13.9`).
+    pub range: Option<(String, String)>,
+    /// Only codes of this ICD-10-CM chapter (1 to 22).
+    pub chapter: Option<u8>,
+    /// Hits per page, at most [`MAX_LIMIT`] (default 20).
+    pub limit: usize,
+    /// Hits to skip, at most [`MAX_OFFSET`].
+    pub offset: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions { systems: Vec::new(), billable: None, range: None, chapter: None, limit: 20, offset: 0 }
+    }
+}
+
+/// The field of a code that a hit matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    /// The code itself (exact or prefix); `matched_text` is the code.
+    Code,
+    /// The official (long) title.
+    Title,
+    /// The official short title (a word of it that the title lacks was needed).
+    ShortTitle,
+    /// An ICD-10-CM inclusion term, a synonym of the code.
+    InclusionTerm,
+    /// A query word was an abbreviation whose expansion matched; `matched_text` is the title or
+    /// inclusion term holding the expansion.
+    Abbreviation,
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Canonical spelling (`E11.9`, `0DTJ4ZZ`, `J1100`).
+    pub code: String,
+    /// The code system.
+    pub system: System,
+    /// Official title.
+    pub title: String,
+    /// Whether the code is valid on a claim.
+    pub billable: bool,
+    /// Relevance, higher is better; hits are sorted by it (then by the tie rules). 1000 exact
+    /// code, 900 code prefix, 400-490 every word matched exactly, 200-290 with one typo,
+    /// 100-190 with more (see the `rank` module for the table).
+    pub score: u32,
+    /// Which field matched.
+    pub matched: MatchField,
+    /// The text the spans refer to: the code, title, short title or inclusion term.
+    pub matched_text: String,
+    /// Matched parts of `matched_text` as `[start, end)` offsets in Unicode scalar values
+    /// (`char`s; Python string indices), sorted and not overlapping. The bindings convert them
+    /// where a language counts otherwise (UTF-16 in JavaScript).
+    pub spans: Vec<(usize, usize)>,
+}
+
+/// Size of a book's search index (see [`Book::search_index_stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchIndexStats {
+    /// Distinct words (and compounds) in the term dictionary.
+    pub terms: usize,
+    /// Searchable texts: one per code (title with short title) and one per inclusion term.
+    pub texts: usize,
+    /// Abbreviations of the abbreviation file whose expansion the book holds.
+    pub abbreviations: usize,
+    /// Bytes the index holds in memory.
+    pub heap_bytes: usize,
+}
+
+/// A ranked candidate: a node and how it matched.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    node: NodeId,
+    score: u32,
+    /// Order among equal scores (code order for codes, text id for words).
+    tie: u64,
+    how: How,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum How {
+    /// Code match; the length of the matched key prefix.
+    Code(usize),
+    Text(TextHit),
+}
+
+/// The node filters of a search.
+struct Filter {
+    systems: Vec<System>,
+    billable: Option<bool>,
+    range: Option<(Key, Key)>,
+    nodes: Option<std::ops::Range<NodeId>>,
+}
+
+impl Book {
+    /// Searches the book by code, code prefix or words; see the [`search`](crate::search)
+    /// module for what matches and how hits are ranked.
+    ///
+    /// Errors: [`Error::InvalidArgument`] for a limit or offset out of range, an unknown
+    /// chapter, a malformed range, or a query longer than [`MAX_QUERY_BYTES`] or with more than
+    /// [`MAX_QUERY_WORDS`] words. An empty query, or one of punctuation only, finds nothing.
+    ///
+    /// Cost: a few microseconds for a code or selective words; at most about a millisecond
+    /// (bounded candidate and typo work) for broad or misspelt queries.
+    ///
+    /// ```
+    /// use codelookup::search::{MatchField, SearchOptions};
+    /// use codelookup::System;
+    ///
+    /// let book = codelookup::Book::open_default()?;
+    /// let opts = SearchOptions { systems: vec![System::Icd10cm], billable: Some(true), ..Default::default() };
+    /// let hits = book.search("Gastro-esophageal reflux", &opts)?;
+    /// assert_eq!(hits[0].code, "K21.9");
+    /// assert_eq!(hits[0].matched, MatchField::Title);
+    /// assert_eq!(hits[0].spans, [(0, 24)]);
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn search(&self, query: &str, options: &SearchOptions) -> Result<Vec<Hit>> {
+        if options.limit > MAX_LIMIT {
+            return Err(Error::InvalidArgument(format!("limit {} is above the maximum {MAX_LIMIT}", options.limit)));
+        }
+        if options.offset > MAX_OFFSET {
+            return Err(Error::InvalidArgument(format!("offset {} is above the maximum {MAX_OFFSET}", options.offset)));
+        }
+        if query.len() > MAX_QUERY_BYTES {
+            return Err(Error::InvalidArgument(format!("query is {} bytes long; the limit is {MAX_QUERY_BYTES}", query.len())));
+        }
+        let filter = self.filter(options)?;
+        let need = options.offset + options.limit;
+        if options.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let index = self.search_index();
+        let accept = |node: NodeId| filter.accepts(self, node);
+
+        let mut cands = self.code_candidates(query, &accept, need);
+        let mut q = query::parse(index, query)?;
+        if !q.slots.is_empty() && cands.len() < need {
+            let cap = MIN_CANDIDATES.max(2 * need);
+            let mut texts = rank::collect(index, &q, &accept, cap);
+            if distinct_nodes(&texts) + cands.len() < need {
+                query::add_fuzzy(index, &mut q);
+                texts = rank::collect(index, &q, &accept, cap);
+            }
+            cands.extend(texts.into_iter().map(|t| Candidate { node: t.meta.node, score: t.score, tie: t.text as u64, how: How::Text(t) }));
+        }
+        // Best match per code, then rank.
+        cands.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)).then(a.tie.cmp(&b.tie)));
+        cands.dedup_by_key(|c| c.node);
+        cands.sort_by(|a, b| b.score.cmp(&a.score).then(a.tie.cmp(&b.tie)).then(a.node.cmp(&b.node)));
+
+        let mut tok = Tokens::default();
+        Ok(cands.iter().skip(options.offset).take(options.limit).map(|c| self.hit(c, &q, &mut tok)).collect())
+    }
+
+    /// The size of this book's search index.
+    ///
+    /// ```
+    /// let stats = codelookup::Book::open_default()?.search_index_stats();
+    /// assert!(stats.terms > 10_000 && stats.abbreviations > 50);
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn search_index_stats(&self) -> SearchIndexStats {
+        let i = self.search_index();
+        SearchIndexStats { terms: i.term_count(), texts: i.text_count(), abbreviations: i.abbreviations.len(), heap_bytes: i.heap_bytes() }
+    }
+
+    /// Exact and prefix code matches of a query that looks like a code.
+    fn code_candidates(&self, query: &str, accept: &dyn Fn(NodeId) -> bool, need: usize) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let Some(key) = code_key(query) else { return out };
+        let nodes = &self.data().nodes;
+        // Only ICD-10-CM codes are written with a dot: `E11.6` is not HCPCS E1160.
+        let dotted = query.contains('.');
+        let accept = |id: NodeId| accept(id) && (!dotted || nodes[id as usize].system == System::Icd10cm);
+        let order = |id: &NodeId| {
+            let n = &nodes[*id as usize];
+            (!n.billable, n.system)
+        };
+        let mut exact: Vec<NodeId> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
+        exact.sort_by_key(order);
+        out.extend(exact.into_iter().enumerate().map(|(i, node)| Candidate {
+            node,
+            score: 1000,
+            tie: i as u64,
+            how: How::Code(key.as_str().len()),
+        }));
+        // A prefix only when the query has a digit: letters alone are words (`cat`, `hip`).
+        if !key.as_bytes().iter().any(u8::is_ascii_digit) {
+            return out;
+        }
+        let mut scanned = 0;
+        let mut tie = 0u64;
+        let mut found = 0;
+        self.index().for_each_prefixed(key.as_bytes(), |k, ids| {
+            scanned += 1;
+            if k.len() > key.as_bytes().len() {
+                let mut ids: Vec<NodeId> = ids.iter().copied().filter(|&id| accept(id)).collect();
+                ids.sort_by_key(order);
+                for node in ids {
+                    out.push(Candidate { node, score: 900, tie, how: How::Code(key.as_str().len()) });
+                    tie += 1;
+                    found += 1;
+                }
+            }
+            found < need && scanned < MAX_CODE_SCAN
+        });
+        out
+    }
+
+    fn filter(&self, o: &SearchOptions) -> Result<Filter> {
+        let range = match &o.range {
+            None => None,
+            Some((from, to)) => {
+                let parse = |s: &str, which: &str| {
+                    Key::parse(s).map_err(|e| {
+                        Error::InvalidArgument(format!("range {which} {:?} is not a code: {e}", crate::code::truncate_for_message(s)))
+                    })
+                };
+                let (from, to) = (parse(from, "start")?, parse(to, "end")?);
+                if from.as_bytes() > to.as_bytes() {
+                    return Err(Error::InvalidArgument(format!("range start {from} is after its end {to}")));
+                }
+                Some((from, to))
+            }
+        };
+        let nodes = match o.chapter {
+            None => None,
+            Some(ch) => {
+                let data = self.data();
+                let want = ch.to_string();
+                let id = data
+                    .nodes
+                    .iter()
+                    .position(|n| n.kind == NodeKind::Chapter && n.system == System::Icd10cm && *n.key == *want)
+                    .ok_or_else(|| Error::InvalidArgument(format!("the book has no ICD-10-CM chapter {ch}")))?;
+                Some(id as NodeId + 1..data.nodes[id].end)
+            }
+        };
+        Ok(Filter { systems: o.systems.clone(), billable: o.billable, range, nodes })
+    }
+
+    /// Builds the hit of a ranked candidate, with its spans.
+    fn hit(&self, c: &Candidate, q: &query::Query, tok: &mut Tokens) -> Hit {
+        let data = self.data();
+        let n = &data.nodes[c.node as usize];
+        let code = n.code();
+        let (matched, matched_text, spans) = match c.how {
+            How::Code(prefix) => {
+                // ICD-10-CM codes are shown with a dot after the third character.
+                let shown = if n.system == System::Icd10cm && prefix > 3 { prefix + 1 } else { prefix };
+                let len = code.chars().count();
+                (MatchField::Code, code.clone(), vec![(0, shown.min(len))])
+            }
+            How::Text(t) => {
+                let text: &str = if t.meta.source > 0 {
+                    data.notes.get(&c.node).and_then(|v| v.get(t.meta.source as usize - 1)).map_or("", |(_, s)| s)
+                } else if t.field == Field::ShortTitle {
+                    n.short_title()
+                } else {
+                    &n.title
+                };
+                let field = match (t.abbreviation, t.field) {
+                    (true, _) => MatchField::Abbreviation,
+                    (_, Field::Title) => MatchField::Title,
+                    (_, Field::ShortTitle) => MatchField::ShortTitle,
+                    (_, Field::InclusionTerm) => MatchField::InclusionTerm,
+                };
+                (field, text.to_string(), spans(q, text, tok))
+            }
+        };
+        Hit { code, system: n.system, title: n.title.to_string(), billable: n.billable, score: c.score, matched, matched_text, spans }
+    }
+}
+
+impl Filter {
+    fn accepts(&self, book: &Book, id: NodeId) -> bool {
+        let Some(n) = book.data().nodes.get(id as usize) else { return false };
+        if !self.systems.is_empty() && !self.systems.contains(&n.system) {
+            return false;
+        }
+        if self.billable.is_some_and(|b| b != n.billable) {
+            return false;
+        }
+        if self.nodes.as_ref().is_some_and(|r| !r.contains(&id)) {
+            return false;
+        }
+        if let Some((from, to)) = &self.range {
+            let k = n.key.as_bytes();
+            let head = &k[..k.len().min(to.as_bytes().len())];
+            if k < from.as_bytes() || head > to.as_bytes() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The normalised key of a query that looks like one code (`E11.6`, `e116`, `0dtj`, `J11.`).
+fn code_key(query: &str) -> Option<Key> {
+    let t = query.trim();
+    let t = t.strip_suffix('.').unwrap_or(t);
+    if t.len() > 8 || t.contains(char::is_whitespace) {
+        return None;
+    }
+    Key::parse(t).ok()
+}
+
+fn distinct_nodes(texts: &[TextHit]) -> usize {
+    let mut nodes: Vec<NodeId> = texts.iter().map(|t| t.meta.node).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes.len()
+}
+
+/// The spans of `text` that match the query: every word equal to a query word, one of its typo
+/// expansions or a word of a used alternative; the typed part of a word the last query word
+/// begins.
+fn spans(q: &query::Query, text: &str, tok: &mut Tokens) -> Vec<(usize, usize)> {
+    tok.tokenize(text);
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for t in &tok.list {
+        let w = tok.word(t);
+        let (s, e) = (t.chars.0 as usize, t.chars.1 as usize);
+        for slot in &q.slots {
+            let whole =
+                slot.word == w || slot.fuzzy_words.iter().any(|f| f == w) || slot.alts.iter().any(|a| a.words.iter().any(|x| x == w));
+            if whole {
+                out.push((s, e));
+                break;
+            }
+            if slot.prefix.is_some() && w.starts_with(slot.word.as_str()) {
+                out.push((s, (s + slot.word.chars().count()).min(e)));
+                break;
+            }
+        }
+    }
+    out.sort_unstable();
+    // Spans that overlap or are apart only by white space become one (a phrase is one span).
+    let chars: Vec<char> = if out.len() > 1 { text.chars().collect() } else { Vec::new() };
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(out.len());
+    for (s, e) in out {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 || chars.get(last.1..s).is_some_and(|gap| gap.iter().all(|c| c.is_whitespace())) => {
+                last.1 = last.1.max(e)
+            }
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+//! From a query string to *slots*: one per query word, each the set of index terms that satisfy
+//! it. A slot is satisfied by its exact word; for the last word, also by any word it begins
+//! (autocomplete); by an abbreviation's expansion or a compound's parts (all words present); and,
+//! once typo tolerance is switched on, by the words within its edit budget.
+//!
+//! Typo budget (Damerau-Levenshtein, a transposition is one edit): none below 5 letters, 1 edit
+//! from 5, 2 from 9 (the Meilisearch rule); no typos in numbers. Expansions per word are capped
+//! (fewest edits, then the most frequent words first).
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
+
+use super::index::{SearchIndex, TermId};
+use super::tokenize::Tokens;
+use crate::error::{Error, Result};
+
+/// Longest query accepted, in bytes; a longer one is an [`Error::InvalidArgument`].
+pub const MAX_QUERY_BYTES: usize = 1024;
+/// Most words (after function words are dropped) in a query; more is an
+/// [`Error::InvalidArgument`].
+pub const MAX_QUERY_WORDS: usize = 32;
+/// Most typo expansions kept per word.
+const MAX_FUZZY_TERMS: usize = 32;
+/// Most dictionary terms a typo automaton may visit before giving up on more.
+const MAX_FUZZY_SCAN: usize = 256;
+/// Most query words that get typo expansions (the longest ones).
+const MAX_FUZZY_WORDS: usize = 6;
+
+/// An alternative way to satisfy a slot: every term present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Alt {
+    pub terms: Vec<TermId>,
+    pub words: Vec<String>,
+    /// An abbreviation's expansion (rather than a compound's parts).
+    pub abbreviation: bool,
+}
+
+/// One query word.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Slot {
+    /// The folded word.
+    pub word: String,
+    pub exact: Option<TermId>,
+    /// For the last word (when the query does not end in a separator): terms it begins.
+    pub prefix: Option<Range<TermId>>,
+    /// Typo expansions (term, edits), sorted by term.
+    pub fuzzy: Vec<(TermId, u8)>,
+    pub fuzzy_words: Vec<String>,
+    pub alts: Vec<Alt>,
+}
+
+impl Slot {
+    fn last(&self) -> bool {
+        self.prefix.is_some()
+    }
+}
+
+/// A parsed query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Query {
+    pub slots: Vec<Slot>,
+    /// Whether typo expansions have been added.
+    pub fuzzy: bool,
+}
+
+/// Parses a query against an index. Errors only for over-long queries.
+pub(crate) fn parse(index: &SearchIndex, query: &str) -> Result<Query> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(Error::InvalidArgument(format!("query is {} bytes long; the limit is {MAX_QUERY_BYTES}", query.len())));
+    }
+    let mut tok = Tokens::default();
+    tok.tokenize(query);
+    let mut slots: Vec<Slot> = Vec::new();
+    for t in &tok.list {
+        let word = tok.word(t).to_string();
+        if t.parts == 0 {
+            slots.push(Slot { exact: index.term(&word), word, ..Slot::default() });
+            continue;
+        }
+        // A compound follows its parts: it replaces them, with the parts as an alternative.
+        let parts = slots.split_off(slots.len().saturating_sub(t.parts as usize));
+        let terms: Option<Vec<TermId>> = parts.iter().map(|p| p.exact).collect();
+        let mut slot = Slot { exact: index.term(&word), word, ..Slot::default() };
+        if let Some(terms) = terms {
+            slot.alts.push(Alt { terms, words: parts.into_iter().map(|p| p.word).collect(), abbreviation: false });
+        }
+        slots.push(slot);
+    }
+    if slots.len() > MAX_QUERY_WORDS {
+        return Err(Error::InvalidArgument(format!("query has {} words; the limit is {MAX_QUERY_WORDS}", slots.len())));
+    }
+    for slot in &mut slots {
+        for e in index.abbreviations.get(&slot.word) {
+            slot.alts.push(Alt { terms: e.terms.clone(), words: e.words.clone(), abbreviation: true });
+        }
+    }
+    // The last word is a prefix unless the query ends with a separator ("heart " is complete).
+    let open_end = query.chars().next_back().is_some_and(char::is_alphanumeric);
+    if let (Some(last), true) = (slots.last_mut(), open_end) {
+        let r = index.prefix_range(&last.word);
+        if !r.is_empty() {
+            last.prefix = Some(r);
+        }
+    }
+    Ok(Query { slots, fuzzy: false })
+}
+
+/// The typo budget of a word.
+pub(crate) fn typo_budget(word: &str) -> u8 {
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    match word.chars().count() {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+fn builder(d: u8) -> &'static LevenshteinAutomatonBuilder {
+    static B1: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
+    static B2: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
+    if d <= 1 {
+        B1.get_or_init(|| LevenshteinAutomatonBuilder::new(1, true))
+    } else {
+        B2.get_or_init(|| LevenshteinAutomatonBuilder::new(2, true))
+    }
+}
+
+/// Adds typo expansions to the words that have a budget (the longest first, at most
+/// `MAX_FUZZY_WORDS` words).
+pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query) {
+    q.fuzzy = true;
+    let mut order: Vec<usize> = (0..q.slots.len()).filter(|&i| typo_budget(&q.slots[i].word) > 0).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(q.slots[i].word.len()));
+    order.truncate(MAX_FUZZY_WORDS);
+    for i in order {
+        let slot = &mut q.slots[i];
+        let d = typo_budget(&slot.word);
+        let dfa = if slot.last() { builder(d).build_prefix_dfa(&slot.word) } else { builder(d).build_dfa(&slot.word) };
+        let mut found: Vec<(u8, u32, TermId, String)> = index
+            .matching(&dfa, MAX_FUZZY_SCAN)
+            .into_iter()
+            .filter_map(|(term, word)| match dfa.eval(&word) {
+                Distance::Exact(e) if e > 0 => Some((e, index.df(term), term, word)),
+                _ => None,
+            })
+            .filter(|(_, _, term, _)| Some(*term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(term)))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        found.truncate(MAX_FUZZY_TERMS);
+        found.sort_by_key(|f| f.2);
+        slot.fuzzy = found.iter().map(|f| (f.2, f.0)).collect();
+        slot.fuzzy_words = found.into_iter().map(|f| f.3).collect();
+    }
+}

@@ -1,0 +1,299 @@
+//! Matching and ranking of texts against a parsed query.
+//!
+//! Relevance (the hit's `score`, higher is better):
+//!
+//! | score | match |
+//! |---|---|
+//! | 1000 | the query is the code |
+//! | 900 | the query is a prefix of the code |
+//! | 400 + q | every query word matches a text word exactly (the last one maybe as a prefix) |
+//! | 200 + q | ... with one typo in all |
+//! | 100 + q | ... with two or more typos |
+//!
+//! where the text quality `q` is, by field and kind of match:
+//!
+//! | q | title | short title | inclusion term |
+//! |---|---|---|---|
+//! | *name*: the query covers every core word of the text | 90 | - | 85 |
+//! | *phrase*: two or more query words, consecutive and in order | 70 | - | 50 |
+//! | *words*: all query words, anywhere | 60 | 30 | 40 |
+//!
+//! minus 1 when an abbreviation was expanded and minus 31 when the last word matched only as a
+//! prefix (a completion ranks below any whole-word match of the same field). So: exact code, code prefix, the text that *is* the query, title phrase, title words,
+//! synonyms, and anything fuzzy last. (A text "is" the query when only nonessential modifiers,
+//! `NOS` or `unspecified` remain: `hypertension` names I10 through its inclusion term
+//! `Hypertension (arterial) (benign) (essential)...`, ahead of the title phrase `Portal
+//! hypertension`.)
+//!
+//! Equal scores keep text-id order: fewest core words, billable, shortest text, code order.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::index::{PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
+use super::query::{Query, Slot};
+use crate::book::NodeId;
+
+/// Most texts examined for one query (bounded work whatever the query).
+const MAX_EXAMINED: usize = 40_000;
+/// Most prefix completions read as candidates for a query whose only selective word is a prefix
+/// (the most frequent completions).
+const MAX_PREFIX_TERMS: usize = 48;
+
+/// Which field of a code a hit matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Field {
+    Title,
+    ShortTitle,
+    InclusionTerm,
+}
+
+/// A text that matched, with its relevance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TextHit {
+    pub text: TextId,
+    pub meta: TextMeta,
+    pub score: u32,
+    pub field: Field,
+    pub abbreviation: bool,
+}
+
+/// Reused buffers.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    words: Vec<Word>,
+    options: Vec<Vec<(u16, u8)>>,
+    ends: Vec<(u16, u16)>,
+    next_ends: Vec<(u16, u16)>,
+}
+
+/// Collects matching texts in rank order, at most `cap`, skipping nodes `accept` refuses.
+pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) -> bool, cap: usize) -> Vec<TextHit> {
+    let mut out = Vec::new();
+    let Some(driver) = q.slots.iter().min_by_key(|s| estimate(index, s)) else { return out };
+    let mut lists: Vec<PostingIter<'_>> = generators(index, driver).into_iter().map(|t| index.postings(t)).collect();
+    let mut heap: BinaryHeap<Reverse<(TextId, usize)>> = BinaryHeap::with_capacity(lists.len());
+    for (i, l) in lists.iter_mut().enumerate() {
+        if let Some(id) = l.next() {
+            heap.push(Reverse((id, i)));
+        }
+    }
+    let mut scratch = Scratch::default();
+    let mut last: Option<TextId> = None;
+    let mut examined = 0;
+    while let Some(Reverse((id, i))) = heap.pop() {
+        if let Some(next) = lists.get_mut(i).and_then(Iterator::next) {
+            heap.push(Reverse((next, i)));
+        }
+        if last == Some(id) {
+            continue;
+        }
+        last = Some(id);
+        examined += 1;
+        if examined > MAX_EXAMINED {
+            break;
+        }
+        let Some(meta) = index.text(id) else { continue };
+        if !accept(meta.node) || !index.decode(id, &mut scratch.words) {
+            continue;
+        }
+        if let Some(hit) = evaluate(q, id, meta, &mut scratch) {
+            out.push(hit);
+            if out.len() >= cap {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Estimated number of texts a slot matches (its posting counts).
+fn estimate(index: &SearchIndex, s: &Slot) -> u64 {
+    let mut n = s.exact.map_or(0, |t| index.df(t)) as u64;
+    if let Some(r) = &s.prefix {
+        n += index.df_range(r.clone()) as u64;
+    }
+    n += s.fuzzy.iter().map(|&(t, _)| index.df(t) as u64).sum::<u64>();
+    n += s.alts.iter().map(|a| a.terms.iter().map(|&t| index.df(t)).min().unwrap_or(0) as u64).sum::<u64>();
+    n
+}
+
+/// The terms whose posting lists hold every text the slot can match (capped for broad prefixes).
+fn generators(index: &SearchIndex, s: &Slot) -> Vec<TermId> {
+    let mut terms: Vec<TermId> = s.exact.into_iter().collect();
+    if let Some(r) = &s.prefix {
+        let mut range: Vec<TermId> = r.clone().collect();
+        if range.len() > MAX_PREFIX_TERMS {
+            range.select_nth_unstable_by_key(MAX_PREFIX_TERMS, |&t| Reverse(index.df(t)));
+            range.truncate(MAX_PREFIX_TERMS);
+        }
+        terms.extend(range);
+    }
+    terms.extend(s.fuzzy.iter().map(|f| f.0));
+    for a in &s.alts {
+        if let Some(&rarest) = a.terms.iter().min_by_key(|&&t| index.df(t)) {
+            terms.push(rarest);
+        }
+    }
+    terms.sort_unstable();
+    terms.dedup();
+    terms
+}
+
+/// How one slot matched a text; smaller is better.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Quality {
+    edits: u8,
+    /// A word of the short title only: a title word, even a completion, is preferred (`diab`
+    /// completes `diabetes` rather than naming the short title's `diab`).
+    extra: bool,
+    /// 0 whole word, 1 abbreviation or compound parts, 2 prefix only.
+    kind: u8,
+}
+
+/// Taken from the quality when the last word matched only as a prefix: more than the step from
+/// *name* to *words* (30), so that a whole word ranks above a completion (`heart`: `Heart
+/// disease` before `Heartburn`), while completions keep their order among themselves
+/// (`hypertens`: I10 through its inclusion term first).
+const PREFIX_PENALTY: u32 = 31;
+
+const WHOLE: u8 = 0;
+const ALT: u8 = 1;
+const PREFIX: u8 = 2;
+
+/// Matches one text (decoded into `scratch.words`) against every slot.
+fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> Option<TextHit> {
+    let words = &scratch.words;
+    let mut core = [0u64; 4];
+    for w in words.iter().filter(|w| w.core && w.span == 1 && w.pos < 256) {
+        core[(w.pos / 64) as usize] |= 1 << (w.pos % 64);
+    }
+    let mut covered_bits = [0u64; 4];
+    let mut gapped = false;
+    let mut edits: u32 = 0;
+    let mut abbreviation = false;
+    let mut prefix_only = false;
+    let mut extra_used = false;
+    scratch.options.resize_with(q.slots.len(), Vec::new);
+    for (si, slot) in q.slots.iter().enumerate() {
+        let opts = &mut scratch.options[si];
+        opts.clear();
+        let mut best: Option<Quality> = None;
+        for w in words {
+            let quality = if Some(w.term) == slot.exact {
+                Quality { edits: 0, extra: w.extra, kind: WHOLE }
+            } else if slot.prefix.as_ref().is_some_and(|r| r.contains(&w.term)) {
+                Quality { edits: 0, extra: w.extra, kind: PREFIX }
+            } else if let Ok(i) = slot.fuzzy.binary_search_by_key(&w.term, |f| f.0) {
+                Quality { edits: slot.fuzzy[i].1, extra: w.extra, kind: WHOLE }
+            } else {
+                continue;
+            };
+            match best {
+                Some(b) if quality > b => continue,
+                Some(b) if quality == b => {}
+                _ => {
+                    best = Some(quality);
+                    opts.clear();
+                }
+            }
+            opts.push((w.pos, w.span));
+        }
+        let mut used_abbreviation = false;
+        if best.is_none_or(|b| b > Quality { edits: 0, extra: false, kind: ALT }) {
+            for alt in &slot.alts {
+                let found: Option<Vec<&Word>> = alt.terms.iter().map(|t| words.iter().find(|w| w.term == *t)).collect();
+                let Some(found) = found else { continue };
+                let start = found.iter().map(|w| w.pos).min().unwrap_or(0);
+                let end = found.iter().map(|w| w.pos + w.span as u16).max().unwrap_or(start);
+                let extra = found.iter().all(|w| w.extra);
+                let quality = Quality { edits: 0, extra, kind: ALT };
+                if best.is_some_and(|b| b <= quality) {
+                    continue;
+                }
+                best = Some(quality);
+                opts.clear();
+                // The words of an alternative form a phrase only when they are consecutive.
+                let covered: u32 = found.iter().map(|w| w.span as u32).sum();
+                if (end - start) as u32 <= covered {
+                    opts.push((start, (end - start).min(255) as u8));
+                } else {
+                    gapped = true;
+                }
+                used_abbreviation = alt.abbreviation;
+                for w in found {
+                    cover(&mut covered_bits, w.pos, w.span);
+                }
+                break;
+            }
+        }
+        let best = best?;
+        if best.kind != ALT {
+            for &(pos, span) in opts.iter() {
+                cover(&mut covered_bits, pos, span);
+            }
+        }
+        edits += best.edits as u32;
+        abbreviation |= used_abbreviation;
+        prefix_only |= best.kind == PREFIX;
+        extra_used |= best.extra;
+    }
+
+    let core_count: u32 = core.iter().map(|c| c.count_ones()).sum();
+    let name = !extra_used && core_count > 0 && core.iter().zip(&covered_bits).all(|(c, v)| c & v == *c);
+    let phrase = !extra_used && !gapped && is_phrase(scratch);
+    let field = if meta.source > 0 {
+        Field::InclusionTerm
+    } else if extra_used {
+        Field::ShortTitle
+    } else {
+        Field::Title
+    };
+    let mut quality: u32 = match (field, name, phrase) {
+        (Field::Title, true, _) => 90,
+        (Field::InclusionTerm, true, _) => 85,
+        (Field::Title, false, true) => 70,
+        (Field::Title, false, false) => 60,
+        (Field::ShortTitle, _, _) => 30,
+        (Field::InclusionTerm, false, true) => 50,
+        (Field::InclusionTerm, false, false) => 40,
+    };
+    quality = quality.saturating_sub(u32::from(abbreviation) + PREFIX_PENALTY * u32::from(prefix_only));
+    let score = match edits {
+        0 => 400 + quality,
+        1 => 200 + quality,
+        _ => 100 + quality,
+    };
+    Some(TextHit { text, meta, score, field, abbreviation })
+}
+
+fn cover(covered: &mut [u64; 4], pos: u16, span: u8) {
+    for p in pos..pos.saturating_add(span as u16) {
+        if p < 256 {
+            covered[(p / 64) as usize] |= 1 << (p % 64);
+        }
+    }
+}
+
+/// Whether the slots' matches can be read as consecutive words in query order, two words at
+/// least (one word alone is no phrase: `chf` in a long HCPCS description is a word match).
+fn is_phrase(scratch: &mut Scratch) -> bool {
+    let Scratch { options, ends, next_ends, .. } = scratch;
+    ends.clear();
+    let Some(first) = options.first() else { return false };
+    // (start, end) of each chain so far.
+    ends.extend(first.iter().map(|&(p, s)| (p, p + s as u16)));
+    for opts in options.iter().skip(1) {
+        next_ends.clear();
+        for &(p, s) in opts {
+            if let Some(&(start, _)) = ends.iter().find(|(_, e)| *e == p) {
+                next_ends.push((start, p + s as u16));
+            }
+        }
+        if next_ends.is_empty() {
+            return false;
+        }
+        std::mem::swap(ends, next_ends);
+    }
+    ends.iter().any(|&(s, e)| e >= s + 2)
+}

@@ -1,0 +1,281 @@
+//! Folding and tokenising: the one set of rules applied to the book's texts when the index is
+//! built and to a query when it is searched, so that both sides agree on what a word is.
+//!
+//! - Case and common Latin diacritics are folded (`Ménière` → `meniere`); any other letter or
+//!   digit is kept (lower-cased); everything else (punctuation, control characters, emoji,
+//!   white space) separates words.
+//! - A hyphen or apostrophe between two letters or digits joins the *parts* of a compound:
+//!   `Gastro-esophageal` gives the parts `gastro`, `esophageal` and the compound
+//!   `gastroesophageal`; `COVID-19` gives `covid`, `19` and `covid19`; a possessive `'s` is not a
+//!   part of its own (`Crohn's` gives `crohn` and `crohns`).
+//! - A few English function words (`of`, `the`, `and`, ...) are not words for search: they are
+//!   neither indexed nor required in a query, and positions skip them, so `fracture femur` is a
+//!   phrase of `Fracture of femur`.
+//! - A word is *core* unless it is inside parentheses or brackets (ICD-10-CM's nonessential
+//!   modifiers: `Essential (primary) hypertension`) or is `NOS` or `unspecified`. A text whose core
+//!   words are all matched by the query is the query's *name* (the strongest text match).
+//!
+//! Spans are in `char`s (Unicode scalar values) of the original text.
+
+/// Function words that are neither indexed nor required in a query.
+const STOP_WORDS: [&str; 13] = ["an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to"];
+
+/// Words that never make a text longer for ranking: `Heart failure, unspecified` is named by
+/// `heart failure`.
+const NON_CORE_WORDS: [&str; 2] = ["nos", "unspecified"];
+
+/// Longest word (in bytes, after folding) that is indexed or searched; longer runs are ignored.
+pub(crate) const MAX_WORD_LEN: usize = 40;
+
+/// Most parts a compound may have (more, and only the parts are words).
+const MAX_COMPOUND_PARTS: usize = 4;
+
+/// Most words taken from one text (positions are kept in a byte-sized range).
+pub(crate) const MAX_TEXT_TOKENS: usize = 255;
+
+/// One word of a text or query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Token {
+    /// Byte range of the folded word in the tokeniser's buffer.
+    pub word: (u32, u32),
+    /// Char range in the original text.
+    pub chars: (u32, u32),
+    /// Position: words of the text, counted without function words. A compound has the
+    /// position of its first part.
+    pub pos: u16,
+    /// 0 for a plain word; for a compound, how many of its parts are words (positions it covers).
+    pub parts: u8,
+    /// Outside parentheses and brackets, and not `NOS` / `unspecified`.
+    pub core: bool,
+}
+
+/// Tokens of one text, with their folded words in one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens {
+    pub buf: String,
+    pub list: Vec<Token>,
+}
+
+impl Tokens {
+    /// The folded word of a token.
+    pub fn word(&self, t: &Token) -> &str {
+        self.buf.get(t.word.0 as usize..t.word.1 as usize).unwrap_or("")
+    }
+
+    /// Tokenises `text`, replacing what was held before.
+    pub fn tokenize(&mut self, text: &str) {
+        self.buf.clear();
+        self.list.clear();
+        let mut run = Run::default();
+        let mut depth: u32 = 0;
+        let mut pos: u16 = 0;
+        let mut chars = text.chars().enumerate().peekable();
+        while let Some((ci, c)) = chars.next() {
+            let ci = ci as u32;
+            if fold_into(c, &mut run.part) {
+                if run.parts.is_empty() && run.part_start.is_none() {
+                    run.start = ci;
+                    run.core = depth == 0;
+                }
+                run.part_start.get_or_insert(ci);
+                run.end = ci + 1;
+                continue;
+            }
+            let joiner = matches!(c, '-' | '\'' | '\u{2019}' | '\u{2010}' | '\u{2011}');
+            let next_is_word = chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
+            if joiner && run.part_start.is_some() && next_is_word {
+                run.close_part(c != '-');
+                continue;
+            }
+            self.flush(&mut run, &mut pos);
+            match c {
+                '(' | '[' | '{' => depth = depth.saturating_add(1),
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if self.list.len() >= MAX_TEXT_TOKENS {
+                return;
+            }
+        }
+        self.flush(&mut run, &mut pos);
+        self.list.truncate(MAX_TEXT_TOKENS);
+    }
+
+    /// Emits the parts (and the compound) of a finished run.
+    fn flush(&mut self, run: &mut Run, pos: &mut u16) {
+        run.close_part(false);
+        if run.parts.is_empty() {
+            run.reset();
+            return;
+        }
+        let first_pos = *pos;
+        let mut emitted: u8 = 0;
+        let mut compound = String::new();
+        let whole_ok = run.parts.len() <= MAX_COMPOUND_PARTS && run.parts.len() > 1;
+        for (i, (word, possessive, cs, ce)) in run.parts.iter().enumerate() {
+            if whole_ok {
+                compound.push_str(word);
+            }
+            // A possessive `'s` is not a word of its own.
+            if i > 0 && *possessive && word == "s" {
+                continue;
+            }
+            if word.len() > MAX_WORD_LEN || STOP_WORDS.contains(&word.as_str()) {
+                continue;
+            }
+            let core = run.core && !NON_CORE_WORDS.contains(&word.as_str());
+            self.push(word, (*cs, *ce), *pos, 0, core);
+            *pos = pos.saturating_add(1);
+            emitted += 1;
+        }
+        if whole_ok && emitted > 0 && compound.len() <= MAX_WORD_LEN {
+            self.push(&compound, (run.start, run.end), first_pos, emitted, run.core);
+        }
+        run.reset();
+    }
+
+    fn push(&mut self, word: &str, chars: (u32, u32), pos: u16, parts: u8, core: bool) {
+        let start = self.buf.len() as u32;
+        self.buf.push_str(word);
+        self.list.push(Token { word: (start, self.buf.len() as u32), chars, pos, parts, core });
+    }
+}
+
+/// A run of letters and digits, possibly joined by hyphens or apostrophes.
+#[derive(Default)]
+struct Run {
+    /// Finished parts: folded word, whether it followed an apostrophe, char range.
+    parts: Vec<(String, bool, u32, u32)>,
+    /// The part being read.
+    part: String,
+    part_start: Option<u32>,
+    /// Whether the part being read follows an apostrophe.
+    after_apostrophe: bool,
+    start: u32,
+    end: u32,
+    core: bool,
+}
+
+impl Run {
+    fn close_part(&mut self, next_after_apostrophe: bool) {
+        if let Some(s) = self.part_start.take() {
+            let word = std::mem::take(&mut self.part);
+            self.parts.push((word, self.after_apostrophe, s, self.end));
+        }
+        self.after_apostrophe = next_after_apostrophe;
+    }
+
+    fn reset(&mut self) {
+        self.parts.clear();
+        self.part.clear();
+        self.part_start = None;
+        self.after_apostrophe = false;
+    }
+}
+
+/// Folds one character into `out`; false when the character is not part of a word.
+pub(crate) fn fold_into(c: char, out: &mut String) -> bool {
+    if c.is_ascii_alphanumeric() {
+        out.push(c.to_ascii_lowercase());
+        return true;
+    }
+    if c.is_ascii() || !c.is_alphanumeric() {
+        return false;
+    }
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    let folded = match lower {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+        'ý' | 'ÿ' => "y",
+        'ś' | 'š' => "s",
+        'ź' | 'ż' | 'ž' => "z",
+        'ł' => "l",
+        'ř' => "r",
+        'ť' => "t",
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        _ => {
+            out.push(lower);
+            return true;
+        }
+    };
+    out.push_str(folded);
+    true
+}
+
+/// Folds a whole string the way words are folded (no tokenising): lower case, diacritics
+/// removed, non-word characters dropped.
+pub(crate) fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        fold_into(c, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<(String, u16, u8, bool)> {
+        let mut t = Tokens::default();
+        t.tokenize(text);
+        t.list.iter().map(|k| (t.word(k).to_string(), k.pos, k.parts, k.core)).collect()
+    }
+
+    #[test]
+    fn case_punctuation_and_diacritics_fold() {
+        let w = words("Ménière's DISEASE, left-ear");
+        let got: Vec<&str> = w.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(got, ["meniere", "menieres", "disease", "left", "ear", "leftear"]);
+    }
+
+    #[test]
+    fn compounds_keep_parts_and_whole() {
+        assert_eq!(
+            words("COVID-19"),
+            [("covid".to_string(), 0, 0, true), ("19".to_string(), 1, 0, true), ("covid19".to_string(), 0, 2, true)]
+        );
+        assert_eq!(words("Crohn's disease")[..2], [("crohn".to_string(), 0, 0, true), ("crohns".to_string(), 0, 1, true)]);
+    }
+
+    #[test]
+    fn function_words_are_skipped_and_positions_close_up() {
+        let w = words("Fracture of shaft of the femur");
+        assert_eq!(w.iter().map(|x| (x.0.as_str(), x.1)).collect::<Vec<_>>(), [("fracture", 0), ("shaft", 1), ("femur", 2)]);
+    }
+
+    #[test]
+    fn nonessential_modifiers_are_not_core() {
+        let w = words("Essential (primary) hypertension NOS");
+        let core: Vec<_> = w.iter().map(|x| (x.0.as_str(), x.3)).collect();
+        assert_eq!(core, [("essential", true), ("primary", false), ("hypertension", true), ("nos", false)]);
+    }
+
+    #[test]
+    fn spans_are_in_chars() {
+        let mut t = Tokens::default();
+        t.tokenize("é😀 Abc");
+        assert_eq!(t.list.iter().map(|k| k.chars).collect::<Vec<_>>(), [(0, 1), (3, 6)]);
+    }
+
+    #[test]
+    fn hostile_text_is_bounded() {
+        let mut t = Tokens::default();
+        t.tokenize(&"a ".repeat(10_000));
+        assert_eq!(t.list.len(), MAX_TEXT_TOKENS);
+        t.tokenize(&"x".repeat(10_000));
+        assert!(t.list.is_empty(), "an over-long run is not a word");
+        t.tokenize("\u{0}\u{7}\t\n!!!---'''");
+        assert!(t.list.is_empty());
+        t.tokenize("-a- 'b' a--b");
+        assert_eq!(t.list.iter().map(|k| t.word(k)).collect::<Vec<_>>(), ["a", "b", "a", "b"]);
+    }
+}
