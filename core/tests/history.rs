@@ -163,3 +163,17 @@ fn hcpcs_validity_follows_its_dates() {
     let e11 = book.valid_on("E11", None, d("2024-06-01")).unwrap();
     assert_eq!(e11.status, ValidityStatus::NotBillable);
 }
+
+#[test]
+fn search_filters_by_date_of_service() {
+    use codelookup::search::SearchOptions;
+    let book = Book::open_default().unwrap();
+    let codes = |date: &str| -> Vec<String> {
+        let opts = SearchOptions { date: Some(d(date)), systems: vec![System::Icd10cm], limit: 50, ..Default::default() };
+        book.search("low back pain", &opts).unwrap().into_iter().map(|h| h.code).collect()
+    };
+    let before = codes("2021-06-01");
+    assert!(before.contains(&"M54.5".to_string()) && !before.contains(&"M54.50".to_string()), "{before:?}");
+    let after = codes("2022-06-01");
+    assert!(!after.contains(&"M54.5".to_string()) && after.contains(&"M54.50".to_string()), "{after:?}");
+}

@@ -348,6 +348,25 @@ impl Book {
         Validity { code: code.clone(), system: rec.system, date, valid, status, valid_from, valid_until, replaced_by, message }
     }
 
+    /// Whether a current node may be used on a claim on `date`, without building its record
+    /// (the search filter by date of service).
+    pub(crate) fn node_valid_on(&self, id: NodeId, date: NaiveDate) -> bool {
+        let data = self.data();
+        let Some(n) = data.nodes.get(id as usize) else { return false };
+        if n.kind == NodeKind::Modifier || !n.is_code() {
+            return false;
+        }
+        if let Some(h) = data.hcpcs.get(&id) {
+            return h.added.is_none_or(|a| date >= a) && h.terminated.is_none_or(|t| date <= t);
+        }
+        let holder = Holder::Node(id);
+        if data.history.masks_of(holder).0 != 0 || data.history.extra_of(holder).is_some() {
+            data.history.billable_on(holder, date)
+        } else {
+            n.billable
+        }
+    }
+
     fn holder_of(&self, rec: &CodeRecord) -> Option<Holder> {
         let key = Key::parse(&rec.code).ok()?;
         if let Some(&id) = self.index().get(key.as_bytes()).iter().find(|&&id| self.data().nodes[id as usize].system == rec.system) {

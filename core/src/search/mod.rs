@@ -90,6 +90,8 @@ pub struct SearchOptions {
     pub range: Option<(String, String)>,
     /// Only codes of this ICD-10-CM chapter (1 to 22).
     pub chapter: Option<u8>,
+    /// Only codes valid on a claim with this date of service (see [`Book::valid_on`]).
+    pub date: Option<chrono::NaiveDate>,
     /// Hits per page, at most [`MAX_LIMIT`] (default 20).
     pub limit: usize,
     /// Hits to skip, at most [`MAX_OFFSET`].
@@ -98,7 +100,7 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { systems: Vec::new(), billable: None, range: None, chapter: None, limit: 20, offset: 0 }
+        SearchOptions { systems: Vec::new(), billable: None, range: None, chapter: None, date: None, limit: 20, offset: 0 }
     }
 }
 
@@ -180,6 +182,7 @@ struct Filter {
     billable: Option<bool>,
     range: Option<(Key, Key)>,
     nodes: Option<std::ops::Range<NodeId>>,
+    date: Option<chrono::NaiveDate>,
 }
 
 impl Book {
@@ -327,7 +330,7 @@ impl Book {
                 Some(id as NodeId + 1..data.nodes[id].end)
             }
         };
-        Ok(Filter { systems: o.systems.clone(), billable: o.billable, range, nodes })
+        Ok(Filter { systems: o.systems.clone(), billable: o.billable, range, nodes, date: o.date })
     }
 
     /// Builds the hit of a ranked candidate, with its spans.
@@ -373,6 +376,9 @@ impl Filter {
             return false;
         }
         if self.nodes.as_ref().is_some_and(|r| !r.contains(&id)) {
+            return false;
+        }
+        if self.date.is_some_and(|d| !book.node_valid_on(id, d)) {
             return false;
         }
         if let Some((from, to)) = &self.range {
