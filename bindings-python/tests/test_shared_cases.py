@@ -1,0 +1,137 @@
+"""Runs the cross-language cases of tests/cases/*.json against the Python API, with the same
+semantics as the Rust suite (core/tests/shared_cases.rs, core/tests/search_cases.rs)."""
+
+import datetime
+
+import pytest
+
+import codelookup
+
+from conftest import load_cases
+
+LOOKUP = load_cases("lookup.json")
+SEARCH = load_cases("search.json")
+
+# The stable error kinds of the case files and the exception classes they map to.
+ERRORS = {
+    "NOT_FOUND": codelookup.NotFound,
+    "INVALID_CODE": codelookup.InvalidCode,
+    "UNKNOWN_SYSTEM": codelookup.UnknownSystem,
+    "INVALID_ARGUMENT": codelookup.InvalidArgument,
+    "NOT_VALID_ON_DATE": codelookup.NotValidOnDate,
+    "BOOK_ERROR": codelookup.BookError,
+    "QUOTA_EXCEEDED": codelookup.QuotaExceeded,
+    "STORAGE_ERROR": codelookup.StorageError,
+    "IO_ERROR": codelookup.FileError,
+}
+
+
+def codes_of(items):
+    """Codes of a list of CodeRef dicts or plain code strings."""
+    return [i if isinstance(i, str) else i["code"] for i in items]
+
+
+@pytest.mark.parametrize("case", LOOKUP["cases"], ids=[c["name"] for c in LOOKUP["cases"]])
+def test_lookup_case(book, case):
+    if "error" in case:
+        with pytest.raises(ERRORS[case["error"]]) as info:
+            book.lookup(case["input"], case.get("system"))
+        assert info.value.kind == case["error"], str(info.value)
+        for s in case.get("suggestions_include", []):
+            assert s in info.value.suggestions
+        return
+    rec = book.lookup(case["input"], case.get("system"))
+    d = rec.to_dict()
+    for field, want in case["expect"].items():
+        assert d[field] == want, field
+    if "parents" in case:
+        assert [p.code for p in rec.parents] == case["parents"]
+    for key, field in [("billable_descendants_include", "billable_descendants"), ("children_include", "children")]:
+        for want in case.get(key, []):
+            assert want in codes_of(d[field]), f"{want} not in {field}"
+    for note in case.get("notes_include", []):
+        assert note in d["notes"], f"note {note} missing"
+    if "seventh_character" in case:
+        assert d["seventh_character"] == case["seventh_character"]
+    if "pcs_axes" in case:
+        assert [a.label for a in rec.pcs_axes] == case["pcs_axes"]
+    for field, want in case.get("hcpcs", {}).items():
+        got = d["hcpcs"][field]
+        # The JSON cases write dates as ISO strings; the API gives datetime.date.
+        assert (got.isoformat() if hasattr(got, "isoformat") else got) == want, f"hcpcs.{field}"
+
+
+def test_case_file_is_substantial():
+    assert len(LOOKUP["cases"]) >= 20
+
+
+def test_validity_cases(book):
+    v = LOOKUP["valid"]
+    for c in v["valid"]:
+        assert book.is_valid(c), c
+    for c in v["invalid"]:
+        assert not book.is_valid(c), c
+    for c in v["billable"]:
+        assert book.is_billable(c), c
+    for c in v["not_billable"]:
+        assert not book.is_billable(c), c
+
+
+def test_batch_cases(book):
+    b = LOOKUP["batch"]
+    got = [r.code if r is not None else None for r in book.lookup_many(b["input"])]
+    assert got == b["codes"]
+
+
+def test_title_agrees_with_lookup(book):
+    for case in LOOKUP["cases"]:
+        if "error" in case:
+            continue
+        assert book.title(case["input"], case.get("system")) == book.lookup(case["input"], case.get("system")).title
+
+
+# --- search.json: the relevance set (same semantics as core/tests/search_cases.rs) -------------
+
+SEARCH_CASES = (SEARCH or {}).get("cases", [])
+
+
+def search_kwargs(options):
+    """Book.search keyword arguments for a case's `options` (SearchOptions field names)."""
+    kwargs = dict(options)
+    if kwargs.get("range") is not None:
+        kwargs["range"] = tuple(kwargs["range"])
+    if kwargs.get("date") is not None:
+        kwargs["date"] = datetime.date.fromisoformat(kwargs["date"])
+    return kwargs
+
+
+def first_accepted(book, case, depth):
+    """The 1-based rank of the first accepted hit among the first `depth` hits, or None."""
+    kwargs = search_kwargs(case.get("options", {}))
+    kwargs["limit"] = depth
+    hits = book.search(case["query"], **kwargs)
+    accept = case.get("accept", [])
+    prefixes = case.get("accept_prefix", [])
+    for i, h in enumerate(hits):
+        if h.code in accept or any(h.code.startswith(p) for p in prefixes):
+            return i + 1
+    return None
+
+
+@pytest.mark.skipif(SEARCH is None, reason="tests/cases/search.json does not exist yet")
+def test_relevance_set_is_well_formed():
+    assert len(SEARCH_CASES) >= 80
+    per = {}
+    for c in SEARCH_CASES:
+        assert c["k"] in (1, 5, 10), c
+        assert c.get("accept") or c.get("accept_prefix"), c
+        per[c["category"]] = per.get(c["category"], 0) + 1
+    for cat in ["exact_code", "code_prefix", "words", "autocomplete", "typo", "synonym", "abbreviation"]:
+        assert per.get(cat, 0) >= 10, (cat, per)
+
+
+@pytest.mark.skipif(SEARCH is None, reason="tests/cases/search.json does not exist yet")
+@pytest.mark.parametrize("case", SEARCH_CASES, ids=[f"{c['category']}:{c['query']}" for c in SEARCH_CASES])
+def test_search_case(book, case):
+    rank = first_accepted(book, case, 10)
+    assert rank is not None and rank <= case["k"], f"{case['query']!r} (k={case['k']}): accepted code at rank {rank}"
