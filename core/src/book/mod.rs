@@ -8,6 +8,7 @@
 mod billing_store;
 pub mod history;
 mod imported;
+mod memory;
 mod compile;
 mod data;
 mod index;
@@ -60,7 +61,11 @@ impl Book {
                     return Err("this build has no embedded code book; run `codelookup build` (see README)".into());
                 }
                 let bytes = zstd::decode_all(EMBEDDED).map_err(|e| format!("embedded code book is corrupt: {e}"))?;
-                Book::from_bytes(&bytes).map_err(|e| e.to_string())
+                let book = Book::from_bytes(&bytes).map_err(|e| e.to_string());
+                drop(bytes);
+                memory::release_static(EMBEDDED);
+                memory::trim_heap();
+                book
             })
             .clone()
             .map_err(Error::Book)
@@ -78,7 +83,10 @@ impl Book {
             return Book::from_bytes(&bytes);
         }
         let conn = store::open_file(path)?;
-        Book::from_connection(&conn)
+        let book = Book::from_connection(&conn);
+        drop(conn);
+        memory::trim_heap();
+        book
     }
 
     /// Opens a book from the bytes of a book file (uncompressed).
