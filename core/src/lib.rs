@@ -36,3 +36,8 @@ pub use book::Book;
 pub use code::{Key, System};
 pub use error::{Error, Result};
 pub use search::{Hit, MatchField, SearchOptions};
+
+/// The README's Rust quickstart, compiled and run as a doc test so that it cannot go stale.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
