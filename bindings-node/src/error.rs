@@ -1,0 +1,67 @@
+//! The one conversion of a core [`codelookup::Error`] into a JavaScript `Error`.
+//!
+//! Every error thrown by the package (or rejecting one of its promises) is an `Error` instance
+//! with a stable `code` property to branch on (`NOT_FOUND`, `INVALID_CODE`, `UNKNOWN_SYSTEM`,
+//! `INVALID_ARGUMENT`, `QUOTA_EXCEEDED`, `BOOK_ERROR`, `STORAGE_ERROR`, `IO_ERROR`: the core's
+//! [`codelookup::Error::kind`]) and a message that carries the whole cause chain. Some codes
+//! carry data:
+//!
+//! - `NOT_FOUND`: `suggestions`, the nearest real codes, best first;
+//! - `QUOTA_EXCEEDED`: `subject`, `remaining`, `limit` (`null`: unlimited) and `reason` (the
+//!   sentence to show the user).
+//!
+//! Wrong argument types are not core errors: `index.js` turns napi-rs' argument conversion
+//! failures into `TypeError`s.
+
+use std::error::Error as _;
+
+use codelookup::Error;
+use napi::bindgen_prelude::*;
+
+/// Builds the JavaScript error for a core error: an `Error` with `message`, `code` and the
+/// data of its variant. Needs the JS thread (`env`): sync calls and `Task::resolve` have it.
+pub fn js_error(env: &Env, err: &Error) -> napi::Error {
+    build(env, err).unwrap_or_else(|_| napi::Error::new(Status::GenericFailure, format!("{}: {}", err.kind(), message(err))))
+}
+
+/// `Result<T, core error>` into a napi result, converting the error with [`js_error`].
+pub fn or_throw<T>(env: &Env, result: codelookup::Result<T>) -> napi::Result<T> {
+    result.map_err(|e| js_error(env, &e))
+}
+
+fn build(env: &Env, err: &Error) -> napi::Result<napi::Error> {
+    let mut obj = env.create_error(napi::Error::from_reason(message(err)))?;
+    obj.set("code", err.kind())?;
+    match err {
+        Error::NotFound { suggestions, .. } => obj.set("suggestions", suggestions.clone())?,
+        Error::QuotaExceeded { subject, remaining, limit, message } => {
+            obj.set("subject", subject.as_str())?;
+            obj.set("remaining", count(*remaining))?;
+            obj.set("limit", limit.map(count))?;
+            obj.set("reason", message.as_str())?;
+        }
+        _ => {}
+    }
+    Ok(napi::Error::from(obj.to_unknown()))
+}
+
+/// The error's message followed by each cause that it does not already spell out.
+fn message(err: &Error) -> String {
+    let mut msg = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = cause.source();
+    }
+    msg
+}
+
+/// A count for JavaScript: counts never exceed 2^63 - 1 in the core; JS numbers are exact up
+/// to 2^53, which no real count reaches.
+pub fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
