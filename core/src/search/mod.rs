@@ -226,8 +226,10 @@ impl Book {
         let index = self.search_index();
         let accept = |node: NodeId| filter.accepts(self, node);
 
-        let mut cands = self.code_candidates(query, &accept, need);
         let mut q = query::parse(index, query)?;
+        // An abbreviation that is also the start of codes (`dm2`) lists the exact code only.
+        let abbreviation = q.slots.len() == 1 && q.slots[0].alts.iter().any(|a| a.abbreviation);
+        let mut cands = self.code_candidates(query, &accept, need, !abbreviation);
         if !q.slots.is_empty() && cands.len() < need {
             let cap = MIN_CANDIDATES.max(2 * need);
             let mut texts = rank::collect(index, &q, &accept, cap);
@@ -259,16 +261,19 @@ impl Book {
     }
 
     /// Exact and prefix code matches of a query that looks like a code.
-    fn code_candidates(&self, query: &str, accept: &dyn Fn(NodeId) -> bool, need: usize) -> Vec<Candidate> {
+    fn code_candidates(&self, query: &str, accept: &dyn Fn(NodeId) -> bool, need: usize, prefixes: bool) -> Vec<Candidate> {
         let mut out = Vec::new();
         let Some(key) = code_key(query) else { return out };
         let nodes = &self.data().nodes;
         // Only ICD-10-CM codes are written with a dot: `E11.6` is not HCPCS E1160.
         let dotted = query.contains('.');
         let accept = |id: NodeId| accept(id) && (!dotted || nodes[id as usize].system == System::Icd10cm);
+        // Among equal codes: the system whose own spelling was typed (`j1100` is HCPCS J1100
+        // before ICD-10-CM J11.00), then billable first, then system order.
+        let typed = query.trim().trim_end_matches('.').to_ascii_uppercase();
         let order = |id: &NodeId| {
             let n = &nodes[*id as usize];
-            (!n.billable, n.system)
+            (n.system.display(&n.key) != typed, !n.billable, n.system)
         };
         let mut exact: Vec<NodeId> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
         exact.sort_by_key(order);
@@ -279,7 +284,7 @@ impl Book {
             how: How::Code(key.as_str().len()),
         }));
         // A prefix only when the query has a digit: letters alone are words (`cat`, `hip`).
-        if !key.as_bytes().iter().any(u8::is_ascii_digit) {
+        if !prefixes || !key.as_bytes().iter().any(u8::is_ascii_digit) {
             return out;
         }
         let mut scanned = 0;

@@ -1,7 +1,9 @@
 //! From a query string to *slots*: one per query word, each the set of index terms that satisfy
-//! it. A slot is satisfied by its exact word; for the last word, also by any word it begins
-//! (autocomplete); by an abbreviation's expansion or a compound's parts (all words present); and,
-//! once typo tolerance is switched on, by the words within its edit budget.
+//! it. A slot is satisfied by its exact word; for the last word (and for an earlier one that is
+//! no word of the book), also by any word it begins (autocomplete); by an abbreviation's
+//! expansion or a compound's parts (all words present); and, once the query is relaxed because
+//! the exact matches do not fill the page, by any word it begins and by the words within its
+//! edit budget.
 //!
 //! Typo budget (Damerau-Levenshtein, a transposition is one edit): none below 5 letters, 1 edit
 //! from 5, 2 from 9 (the Meilisearch rule); no typos in numbers. Expansions per word are capped
@@ -96,12 +98,16 @@ pub(crate) fn parse(index: &SearchIndex, query: &str) -> Result<Query> {
             slot.alts.push(Alt { terms: e.terms.clone(), words: e.words.clone(), abbreviation: true });
         }
     }
-    // The last word is a prefix unless the query ends with a separator ("heart " is complete).
+    // The last word is a prefix unless the query ends with a separator ("heart " is complete);
+    // an earlier word that is no word of the book is taken as a prefix too ("osteoarth kn").
     let open_end = query.chars().next_back().is_some_and(char::is_alphanumeric);
-    if let (Some(last), true) = (slots.last_mut(), open_end) {
-        let r = index.prefix_range(&last.word);
-        if !r.is_empty() {
-            last.prefix = Some(r);
+    let n = slots.len();
+    for (i, slot) in slots.iter_mut().enumerate() {
+        if (i + 1 == n && open_end) || (slot.exact.is_none() && slot.alts.is_empty()) {
+            let r = index.prefix_range(&slot.word);
+            if !r.is_empty() {
+                slot.prefix = Some(r);
+            }
         }
     }
     Ok(Query { slots, fuzzy: false })
@@ -129,10 +135,21 @@ fn builder(d: u8) -> &'static LevenshteinAutomatonBuilder {
     }
 }
 
-/// Adds typo expansions to the words that have a budget (the longest first, at most
-/// `MAX_FUZZY_WORDS` words).
+/// Relaxes a query that found too little: every word of 3 letters or more also matches as a
+/// prefix, and the words that have a typo budget get typo expansions (the longest first, at
+/// most `MAX_FUZZY_WORDS` words).
 pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query) {
     q.fuzzy = true;
+    // Every word of 3 letters or more may now be a prefix too ("osteoarth knee", where
+    // `osteoarth` is also a short-title word).
+    for slot in &mut q.slots {
+        if slot.prefix.is_none() && slot.word.chars().count() >= 3 {
+            let r = index.prefix_range(&slot.word);
+            if !r.is_empty() {
+                slot.prefix = Some(r);
+            }
+        }
+    }
     let mut order: Vec<usize> = (0..q.slots.len()).filter(|&i| typo_budget(&q.slots[i].word) > 0).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(q.slots[i].word.len()));
     order.truncate(MAX_FUZZY_WORDS);

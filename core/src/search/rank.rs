@@ -18,7 +18,8 @@
 //! | *phrase*: two or more query words, consecutive and in order | 70 | - | 50 |
 //! | *words*: all query words, anywhere | 60 | 30 | 40 |
 //!
-//! minus 1 when an abbreviation was expanded and minus 31 when the last word matched only as a
+//! plus 5 when the first query word is the text's first word (not for names), minus 1 when an
+//! abbreviation was expanded and minus 31 when the last word matched only as a
 //! prefix (a completion ranks below any whole-word match of the same field). So: exact code, code prefix, the text that *is* the query, title phrase, title words,
 //! synonyms, and anything fuzzy last. (A text "is" the query when only nonessential modifiers,
 //! `NOS` or `unspecified` remain: `hypertension` names I10 through its inclusion term
@@ -157,6 +158,10 @@ struct Quality {
 /// (`hypertens`: I10 through its inclusion term first).
 const PREFIX_PENALTY: u32 = 31;
 
+/// Added when the first query word matches the text's first word (`sepsis`: `Sepsis due to ...`
+/// before `Anthrax sepsis`): ICD-10-CM titles lead with the main term of the generic entry.
+const START_BONUS: u32 = 5;
+
 const WHOLE: u8 = 0;
 const ALT: u8 = 1;
 const PREFIX: u8 = 2;
@@ -239,6 +244,7 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
         extra_used |= best.extra;
     }
 
+    let starts = !extra_used && scratch.options.first().is_some_and(|o| o.iter().any(|&(p, _)| p == 0));
     let core_count: u32 = core.iter().map(|c| c.count_ones()).sum();
     let name = !extra_used && core_count > 0 && core.iter().zip(&covered_bits).all(|(c, v)| c & v == *c);
     let phrase = !extra_used && !gapped && is_phrase(scratch);
@@ -258,6 +264,9 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
         (Field::InclusionTerm, false, true) => 50,
         (Field::InclusionTerm, false, false) => 40,
     };
+    if starts && !name {
+        quality += START_BONUS;
+    }
     quality = quality.saturating_sub(u32::from(abbreviation) + PREFIX_PENALTY * u32::from(prefix_only));
     let score = match edits {
         0 => 400 + quality,

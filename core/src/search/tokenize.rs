@@ -12,8 +12,10 @@
 //!   neither indexed nor required in a query, and positions skip them, so `fracture femur` is a
 //!   phrase of `Fracture of femur`.
 //! - A word is *core* unless it is inside parentheses or brackets (ICD-10-CM's nonessential
-//!   modifiers: `Essential (primary) hypertension`) or is `NOS` or `unspecified`. A text whose core
-//!   words are all matched by the query is the query's *name* (the strongest text match).
+//!   modifiers: `Essential (primary) hypertension`), is `NOS` or `unspecified`, or is in a comma
+//!   clause (after the first) that says what is not specified (`Sepsis, unspecified organism`,
+//!   `Urinary tract infection, site not specified`). A text whose core words are all matched by
+//!   the query is the query's *name* (the strongest text match): `sepsis` names A41.9.
 //!
 //! Spans are in `char`s (Unicode scalar values) of the original text.
 
@@ -69,6 +71,8 @@ impl Tokens {
         let mut run = Run::default();
         let mut depth: u32 = 0;
         let mut pos: u16 = 0;
+        // Token index where each comma clause (at depth 0) begins.
+        let mut clauses: Vec<usize> = vec![0];
         let mut chars = text.chars().enumerate().peekable();
         while let Some((ci, c)) = chars.next() {
             let ci = ci as u32;
@@ -91,14 +95,36 @@ impl Tokens {
             match c {
                 '(' | '[' | '{' => depth = depth.saturating_add(1),
                 ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                ',' | ';' if depth == 0 && clauses.len() < MAX_TEXT_TOKENS => clauses.push(self.list.len()),
                 _ => {}
             }
             if self.list.len() >= MAX_TEXT_TOKENS {
-                return;
+                break;
             }
         }
         self.flush(&mut run, &mut pos);
         self.list.truncate(MAX_TEXT_TOKENS);
+        self.qualifier_clauses(&clauses);
+    }
+
+    /// A comma clause after the first that says what is *not* specified (`Sepsis, unspecified
+    /// organism`; `Urinary tract infection, site not specified`; `..., NOS`) only qualifies the
+    /// entry: its words are not core.
+    fn qualifier_clauses(&mut self, clauses: &[usize]) {
+        for (i, &start) in clauses.iter().enumerate().skip(1) {
+            let end = clauses.get(i + 1).copied().unwrap_or(self.list.len()).min(self.list.len());
+            let Some(clause) = self.list.get(start..end) else { continue };
+            let words: Vec<&str> = clause.iter().map(|t| self.word(t)).collect();
+            let qualifier = words
+                .iter()
+                .enumerate()
+                .any(|(j, w)| NON_CORE_WORDS.contains(w) || (*w == "not" && words.get(j + 1).is_some_and(|n| *n == "specified")));
+            if qualifier {
+                for t in &mut self.list[start..end] {
+                    t.core = false;
+                }
+            }
+        }
     }
 
     /// Emits the parts (and the compound) of a finished run.
@@ -257,6 +283,15 @@ mod tests {
         let w = words("Essential (primary) hypertension NOS");
         let core: Vec<_> = w.iter().map(|x| (x.0.as_str(), x.3)).collect();
         assert_eq!(core, [("essential", true), ("primary", false), ("hypertension", true), ("nos", false)]);
+    }
+
+    #[test]
+    fn clauses_that_leave_things_unspecified_are_not_core() {
+        let core = |text: &str| -> Vec<String> { words(text).into_iter().filter(|w| w.3 && w.2 == 0).map(|w| w.0).collect() };
+        assert_eq!(core("Sepsis, unspecified organism"), ["sepsis"]);
+        assert_eq!(core("Urinary tract infection, site not specified"), ["urinary", "tract", "infection"]);
+        assert_eq!(core("Unspecified fracture of femur, initial encounter"), ["fracture", "femur", "initial", "encounter"]);
+        assert_eq!(core("Other specified disorders of kidney, left side"), ["other", "specified", "disorders", "kidney", "left", "side"]);
     }
 
     #[test]
