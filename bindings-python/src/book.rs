@@ -20,7 +20,8 @@ use crate::error::IntoPyResult;
 use crate::quota::{PyDecision, PyQuota};
 use crate::record::PyCodeRecord;
 
-/// How many record objects a book keeps for reuse; when full, the cache starts again empty.
+/// How many record objects (and, separately, title strings) a book keeps for reuse; when full,
+/// a cache starts again empty.
 pub const CACHE_CAPACITY: usize = 1 << 16;
 
 /// An open code book. Safe to share between threads; every method may be called concurrently.
@@ -32,9 +33,12 @@ pub struct PyBook {
     book: Book,
     path: Option<PathBuf>,
     cache: Mutex<RecordCache>,
+    titles: Mutex<TitleCache>,
 }
 
 type RecordCache = HashMap<u64, Py<PyCodeRecord>, BuildHasherDefault<PackedKeyHasher>>;
+/// The `str` objects `Book.title` returned, by the same keys.
+type TitleCache = HashMap<u64, Py<PyString>, BuildHasherDefault<PackedKeyHasher>>;
 
 /// A cache key: the normalised code's seven bytes and the system filter packed in a `u64`
 /// (normalised keys are ASCII letters and digits, so the zero padding cannot collide).
@@ -131,7 +135,7 @@ impl PyBook {
             Some(p) => Book::open(p),
             None => Book::open_default(),
         });
-        Ok(PyBook { book: book.py_err()?, path, cache: Mutex::new(RecordCache::default()) })
+        Ok(PyBook { book: book.py_err()?, path, cache: Mutex::new(RecordCache::default()), titles: Mutex::new(TitleCache::default()) })
     }
 
     /// The book file this book was opened from; None for the embedded book.
@@ -238,22 +242,32 @@ impl PyBook {
     }
 
     /// The official long title of a code, or None when the code is malformed or unknown:
-    /// the fast path for "describe this code" (no record is built). `system` as in `lookup`.
+    /// the fast path for "describe this code" (no record is built, and the `str` of a code
+    /// already described is reused). `system` as in `lookup`.
     #[pyo3(signature = (code, system=None))]
     fn title<'py>(
         &self,
         py: Python<'py>,
         code: &Bound<'py, PyString>,
         system: Option<&Bound<'py, PyString>>,
-    ) -> PyResult<Option<Bound<'py, PyString>>> {
+    ) -> PyResult<Option<Py<PyString>>> {
         let system = parse_system(system)?;
         let code = text(code);
-        if let Ok(key) = Key::parse_for(&code, system) {
-            if let Some(rec) = self.cached(py, cache_key(&key, system)) {
-                return Ok(Some(PyString::new(py, rec.get().title_str())));
-            }
+        let Ok(key) = Key::parse_for(&code, system) else { return Ok(None) };
+        let key = cache_key(&key, system);
+        if let Some(t) = self.titles.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(Some(t.clone_ref(py)));
         }
-        Ok(self.book.title(&code, system).map(|t| PyString::new(py, t)))
+        let Some(title) = self.book.title(&code, system) else { return Ok(None) };
+        let title = PyString::new(py, title).unbind();
+        let evicted = {
+            let mut titles = self.titles.lock().unwrap_or_else(PoisonError::into_inner);
+            let evicted = if titles.len() >= CACHE_CAPACITY { std::mem::take(&mut *titles) } else { TitleCache::default() };
+            titles.insert(key, title.clone_ref(py));
+            evicted
+        };
+        drop(evicted);
+        Ok(Some(title))
     }
 
     /// Whether the code (in any spelling) is in the book, billable or not. Never raises for a

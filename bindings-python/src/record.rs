@@ -358,13 +358,6 @@ record_class!(
     }
 );
 
-impl PyCodeRecord {
-    /// The title, without converting anything.
-    pub(crate) fn title_str(&self) -> &str {
-        &self.inner.title
-    }
-}
-
 pub(crate) fn unpickler(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     py.import("codelookup._codelookup")?.getattr("_unpickle")
 }
