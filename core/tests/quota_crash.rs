@@ -176,7 +176,7 @@ fn sigkill_at_random_moments_loses_nothing() {
             assert_eq!(e.epoch, 0);
             let expected = if unlocked.contains(&e.code) {
                 (true, false)
-            } else if limit.map_or(true, |l| used < l) {
+            } else if limit.is_none_or(|l| used < l) {
                 (true, true)
             } else {
                 (false, false)
@@ -193,7 +193,7 @@ fn sigkill_at_random_moments_loses_nothing() {
         }
         let usage = q.usage(&subject).expect("usage");
         assert_eq!(usage.used, used, "{subject}: counter differs from the ledger");
-        assert!(limit.map_or(true, |l| usage.used <= l), "{subject} went past its limit");
+        assert!(limit.is_none_or(|l| usage.used <= l), "{subject} went past its limit");
         charged_rows += used;
     }
     for key in &logged_charged {

@@ -10,15 +10,19 @@
 //!   `PRAGMA application_id`; migrations run in one transaction at open, and a file from a newer
 //!   version of the library is refused rather than misread.
 //!
-//! Schema (version 1):
+//! Schema (version 1), every table clustered by subject (`WITHOUT ROWID`):
 //!
 //! ```sql
-//! subjects(subject TEXT PRIMARY KEY, plan TEXT, window_start INTEGER NULL, epoch INTEGER,
-//!          used INTEGER, bonus INTEGER, updated_at INTEGER)
-//! unlocks(subject TEXT, code TEXT, epoch INTEGER, PRIMARY KEY (subject, code))
-//! ledger(id INTEGER PRIMARY KEY, subject, code, at, epoch, request_key TEXT UNIQUE NULL,
-//!        allowed, charged, plan, used, view_limit NULL, remaining NULL, reset_at NULL, reason)
+//! subjects(subject PRIMARY KEY, plan, window_start NULL, epoch, used, bonus,
+//!          views, updated_at)                 -- views: ledger rows so far
+//! unlocks(subject, code, epoch, PRIMARY KEY (subject, code))
+//! ledger(subject, rkey, seq, code, at, epoch, keyed, allowed, charged, plan, used,
+//!        view_limit NULL, remaining NULL, reset_at NULL, reason,
+//!        PRIMARY KEY (subject, rkey))         -- rkey: the request key (TEXT), or seq
 //! ```
+//!
+//! The ledger's key doubles as the request-key index, so request keys are scoped to their
+//! subject, and a charged view writes three b-tree pages (subject, unlock, ledger row).
 //!
 //! Times are microseconds since the Unix epoch, UTC.
 
@@ -27,7 +31,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
 use super::store::{ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
 use super::{Decision, LedgerEntry};
@@ -37,14 +41,19 @@ use crate::error::{Error, Result};
 const APPLICATION_ID: i32 = 0x434C_5154;
 
 /// Migration `i` takes the schema from version `i` to version `i + 1`.
+///
+/// Every table is clustered by subject (`WITHOUT ROWID`, subject first in the key), so that a
+/// view writes three b-tree pages: the subject's row, its unlock, and its ledger row, which is
+/// also the request-key index.
 const MIGRATIONS: &[&str] = &["
     CREATE TABLE subjects (
-        subject      TEXT PRIMARY KEY NOT NULL,
+        subject      TEXT NOT NULL PRIMARY KEY,
         plan         TEXT NOT NULL,
         window_start INTEGER,
         epoch        INTEGER NOT NULL,
         used         INTEGER NOT NULL,
         bonus        INTEGER NOT NULL,
+        views        INTEGER NOT NULL,
         updated_at   INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE unlocks (
@@ -54,26 +63,40 @@ const MIGRATIONS: &[&str] = &["
         PRIMARY KEY (subject, code)
     ) WITHOUT ROWID;
     CREATE TABLE ledger (
-        id          INTEGER PRIMARY KEY,
-        subject     TEXT NOT NULL,
-        code        TEXT NOT NULL,
-        at          INTEGER NOT NULL,
-        epoch       INTEGER NOT NULL,
-        request_key TEXT UNIQUE,
-        allowed     INTEGER NOT NULL,
-        charged     INTEGER NOT NULL,
-        plan        TEXT NOT NULL,
-        used        INTEGER NOT NULL,
-        view_limit  INTEGER,
-        remaining   INTEGER,
-        reset_at    INTEGER,
-        reason      TEXT NOT NULL
-    );
-    CREATE INDEX ledger_by_subject ON ledger (subject, id);
+        subject    TEXT NOT NULL,
+        rkey       NOT NULL,
+        seq        INTEGER NOT NULL,
+        code       TEXT NOT NULL,
+        at         INTEGER NOT NULL,
+        epoch      INTEGER NOT NULL,
+        keyed      INTEGER NOT NULL,
+        allowed    INTEGER NOT NULL,
+        charged    INTEGER NOT NULL,
+        plan       TEXT NOT NULL,
+        used       INTEGER NOT NULL,
+        view_limit INTEGER,
+        remaining  INTEGER,
+        reset_at   INTEGER,
+        reason     TEXT NOT NULL,
+        PRIMARY KEY (subject, rkey)
+    ) WITHOUT ROWID;
 "];
 
 /// The schema version this library writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Page size of new files. Small pages keep the bytes a view writes to the WAL (three pages)
+/// and later copies into the file at a checkpoint low; the disk's bandwidth is what limits
+/// throughput (see BENCHMARKS.md).
+const PAGE_SIZE: i64 = 1024;
+
+/// WAL size (bytes) at which a commit checkpoints it into the database file. Larger means
+/// fewer checkpoints (each one fsyncs twice under `synchronous=NORMAL`) and more page writes
+/// merged into one; the WAL file is truncated back to [`WAL_SIZE_LIMIT`] afterwards.
+const CHECKPOINT_BYTES: i64 = 16 << 20;
+
+/// The largest WAL file left on disk after a checkpoint (`PRAGMA journal_size_limit`).
+const WAL_SIZE_LIMIT: i64 = 32 << 20;
 
 /// How hard a commit pushes data to the disk (`PRAGMA synchronous`). See the module's
 /// `# Durability` section.
@@ -208,12 +231,20 @@ impl SqliteStore {
         // The first read of the header: a file that is not a database fails here.
         let (app_id, version) = header(&conn).map_err(|e| ctx.err(e))?;
         check_header(&ctx, app_id, version)?;
+        if version == 0 {
+            // Only takes effect on a new, empty file (before WAL mode is set).
+            conn.pragma_update(None, "page_size", PAGE_SIZE).map_err(|e| ctx.err(e))?;
+        }
         set_wal(&conn, &ctx)?;
         let sync = match options.synchronous {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
         conn.pragma_update(None, "synchronous", sync).map_err(|e| ctx.err(e))?;
+        let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(|e| ctx.err(e))?;
+        let checkpoint_pages = CHECKPOINT_BYTES / page_size.max(512);
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint_pages).map_err(|e| ctx.err(e))?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT).map_err(|e| ctx.err(e))?;
         if version < SCHEMA_VERSION || app_id != APPLICATION_ID {
             migrate(&conn, &ctx)?;
         }
@@ -336,6 +367,41 @@ fn from_micros(v: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(v).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
+/// A `BEGIN IMMEDIATE` transaction (taking the write lock before reading) with cached
+/// statements for begin and commit; rolls back when dropped uncommitted.
+struct Tx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> Tx<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<Tx<'c>> {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(Tx { conn, open: true })
+    }
+
+    fn commit(mut self) -> rusqlite::Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
 fn load_state(conn: &Connection, subject: &str) -> rusqlite::Result<Option<SubjectState>> {
     conn.prepare_cached("SELECT plan, window_start, epoch, used, bonus FROM subjects WHERE subject = ?1")?
         .query_row([subject], |r| {
@@ -350,49 +416,112 @@ fn load_state(conn: &Connection, subject: &str) -> rusqlite::Result<Option<Subje
         .optional()
 }
 
-fn save_state(conn: &Connection, subject: &str, s: &SubjectState, now: DateTime<Utc>) -> rusqlite::Result<()> {
+/// Stores the subject's state; with `count_view`, also counts one more ledger row and returns
+/// its sequence number (1 for the subject's first view).
+fn save_state(conn: &Connection, subject: &str, s: &SubjectState, now: DateTime<Utc>, count_view: bool) -> rusqlite::Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO subjects (subject, plan, window_start, epoch, used, bonus, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO subjects (subject, plan, window_start, epoch, used, bonus, views, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (subject) DO UPDATE SET plan = excluded.plan,
              window_start = excluded.window_start, epoch = excluded.epoch, used = excluded.used,
-             bonus = excluded.bonus, updated_at = excluded.updated_at",
+             bonus = excluded.bonus, views = views + excluded.views,
+             updated_at = excluded.updated_at
+         RETURNING views",
     )?
-    .execute(params![subject, s.plan, s.window_start.map(micros), to_i64(s.epoch), to_i64(s.used), to_i64(s.bonus), micros(now),])?;
-    Ok(())
+    .query_row(
+        params![
+            subject,
+            s.plan,
+            s.window_start.map(micros),
+            to_i64(s.epoch),
+            to_i64(s.used),
+            to_i64(s.bonus),
+            i64::from(count_view),
+            micros(now),
+        ],
+        |r| r.get(0),
+    )
 }
 
-fn recorded_decision(conn: &Connection, key: &str) -> rusqlite::Result<Option<Decision>> {
+fn recorded_decision(conn: &Connection, subject: &str, key: &str) -> rusqlite::Result<Option<Decision>> {
     conn.prepare_cached(
-        "SELECT subject, code, allowed, charged, used, remaining, view_limit, plan, reset_at,
-                reason
-         FROM ledger WHERE request_key = ?1",
+        "SELECT code, allowed, charged, used, remaining, view_limit, plan, reset_at, reason
+         FROM ledger WHERE subject = ?1 AND rkey = ?2",
     )?
-    .query_row([key], |r| {
+    .query_row([subject, key], |r| {
         Ok(Decision {
-            subject: r.get(0)?,
-            code: r.get(1)?,
-            allowed: r.get(2)?,
-            charged: r.get(3)?,
+            subject: subject.to_owned(),
+            code: r.get(0)?,
+            allowed: r.get(1)?,
+            charged: r.get(2)?,
             replayed: false,
-            used: to_u64(r.get(4)?),
-            remaining: r.get::<_, Option<i64>>(5)?.map(to_u64),
-            limit: r.get::<_, Option<i64>>(6)?.map(to_u64),
-            plan: r.get(7)?,
-            reset_at: r.get::<_, Option<i64>>(8)?.map(from_micros),
-            reason: r.get(9)?,
+            used: to_u64(r.get(3)?),
+            remaining: r.get::<_, Option<i64>>(4)?.map(to_u64),
+            limit: r.get::<_, Option<i64>>(5)?.map(to_u64),
+            plan: r.get(6)?,
+            reset_at: r.get::<_, Option<i64>>(7)?.map(from_micros),
+            reason: r.get(8)?,
         })
     })
     .optional()
 }
 
+/// Writes a recorded view: the subject's state, the unlock, the ledger row.
+fn record(
+    conn: &Connection,
+    subject: &str,
+    code: &str,
+    request_key: Option<&str>,
+    state: &SubjectState,
+    decision: &Decision,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let seq = save_state(conn, subject, state, at, true)?;
+    if decision.charged {
+        conn.prepare_cached(
+            "INSERT INTO unlocks (subject, code, epoch) VALUES (?1, ?2, ?3)
+             ON CONFLICT (subject, code) DO UPDATE SET epoch = excluded.epoch",
+        )?
+        .execute(params![subject, code, to_i64(state.epoch)])?;
+    }
+    // A call without a request key is keyed by its sequence number: an INTEGER, which never
+    // equals a TEXT request key.
+    let rkey: rusqlite::types::Value = match request_key {
+        Some(k) => k.to_owned().into(),
+        None => seq.into(),
+    };
+    conn.prepare_cached(
+        "INSERT INTO ledger (subject, rkey, seq, code, at, epoch, keyed, allowed, charged, plan,
+             used, view_limit, remaining, reset_at, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        subject,
+        rkey,
+        seq,
+        code,
+        micros(at),
+        to_i64(state.epoch),
+        request_key.is_some(),
+        decision.allowed,
+        decision.charged,
+        decision.plan,
+        to_i64(decision.used),
+        decision.limit.map(to_i64),
+        decision.remaining.map(to_i64),
+        decision.reset_at.map(micros),
+        decision.reason,
+    ])?;
+    Ok(())
+}
+
 impl QuotaStore for SqliteStore {
     fn view(&self, subject: &str, code: &str, request_key: Option<&str>, decide: &DecideFn<'_>) -> Result<Decision> {
         let ctx = &self.ctx;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| ctx.err(e))?;
+        let conn = self.conn();
+        let tx = Tx::begin(&conn).map_err(|e| ctx.err(e))?;
         let previous = match request_key {
-            Some(k) => recorded_decision(&tx, k).map_err(|e| ctx.err(e))?,
+            Some(k) => recorded_decision(&tx, subject, k).map_err(|e| ctx.err(e))?,
             None => None,
         };
         let input = if previous.is_some() {
@@ -406,45 +535,11 @@ impl QuotaStore for SqliteStore {
                 .map(to_u64);
             ViewInput { previous: None, state, unlocked_epoch }
         };
-        let loaded = input.state.clone();
         // An error from `decide` drops `tx`, which rolls back.
         match decide(input)? {
             Verdict::Replay(decision) => Ok(decision),
             Verdict::Record { state, decision, at } => {
-                let write = || -> rusqlite::Result<()> {
-                    if loaded.as_ref() != Some(&state) {
-                        save_state(&tx, subject, &state, at)?;
-                    }
-                    if decision.charged {
-                        tx.prepare_cached(
-                            "INSERT INTO unlocks (subject, code, epoch) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (subject, code) DO UPDATE SET epoch = excluded.epoch",
-                        )?
-                        .execute(params![subject, code, to_i64(state.epoch)])?;
-                    }
-                    tx.prepare_cached(
-                        "INSERT INTO ledger (subject, code, at, epoch, request_key, allowed,
-                             charged, plan, used, view_limit, remaining, reset_at, reason)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    )?
-                    .execute(params![
-                        subject,
-                        code,
-                        micros(at),
-                        to_i64(state.epoch),
-                        request_key,
-                        decision.allowed,
-                        decision.charged,
-                        decision.plan,
-                        to_i64(decision.used),
-                        decision.limit.map(to_i64),
-                        decision.remaining.map(to_i64),
-                        decision.reset_at.map(micros),
-                        decision.reason,
-                    ])?;
-                    Ok(())
-                };
-                write().map_err(|e| ctx.err(e))?;
+                record(&tx, subject, code, request_key, &state, &decision, at).map_err(|e| ctx.err(e))?;
                 tx.commit().map_err(|e| ctx.err(e))?;
                 Ok(decision)
             }
@@ -453,12 +548,12 @@ impl QuotaStore for SqliteStore {
 
     fn update(&self, subject: &str, at: DateTime<Utc>, change: &ChangeFn<'_>) -> Result<SubjectState> {
         let ctx = &self.ctx;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| ctx.err(e))?;
+        let conn = self.conn();
+        let tx = Tx::begin(&conn).map_err(|e| ctx.err(e))?;
         let old = load_state(&tx, subject).map_err(|e| ctx.err(e))?;
         let new = change(old.as_ref())?;
         if old.as_ref() != Some(&new) {
-            save_state(&tx, subject, &new, at).map_err(|e| ctx.err(e))?;
+            save_state(&tx, subject, &new, at, false).map_err(|e| ctx.err(e))?;
         }
         tx.commit().map_err(|e| ctx.err(e))?;
         Ok(new)
@@ -473,15 +568,15 @@ impl QuotaStore for SqliteStore {
         let conn = self.conn();
         let mut st = conn
             .prepare_cached(
-                "SELECT id, at, epoch, code, request_key, allowed, charged, plan, used,
-                        view_limit, remaining
-                 FROM ledger WHERE subject = ?1 ORDER BY id",
+                "SELECT seq, at, epoch, code, CASE WHEN keyed THEN rkey END, allowed, charged,
+                        plan, used, view_limit, remaining
+                 FROM ledger WHERE subject = ?1 ORDER BY seq",
             )
             .map_err(|e| ctx.err(e))?;
         let rows = st
             .query_map([subject], |r| {
                 Ok(LedgerEntry {
-                    id: to_u64(r.get(0)?),
+                    seq: to_u64(r.get(0)?),
                     at: from_micros(r.get(1)?),
                     epoch: to_u64(r.get(2)?),
                     code: r.get(3)?,

@@ -79,8 +79,8 @@ pub type ChangeFn<'a> = dyn Fn(Option<&SubjectState>) -> Result<SubjectState> + 
 /// error the function returns, writing nothing.
 pub trait QuotaStore: Send + Sync {
     /// One atomic check-and-charge. In one transaction:
-    /// 1. if `request_key` is `Some` and has a recorded decision, call `decide` with it in
-    ///    [`ViewInput::previous`];
+    /// 1. if `request_key` is `Some` and has a recorded decision for this subject (keys are
+    ///    scoped to their subject), call `decide` with it in [`ViewInput::previous`];
     /// 2. otherwise call `decide` with the subject's state and the epoch the code was last
     ///    unlocked in;
     /// 3. apply the [`Verdict`] and return its decision.
