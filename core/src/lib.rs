@@ -5,7 +5,7 @@
 //!
 //! ```
 //! let book = codelookup::Book::open_default()?;
-//! let rec = book.lookup_one("e119", None)?;
+//! let rec = book.lookup("e119", None)?;
 //! assert_eq!(rec.code, "E11.9");
 //! assert_eq!(rec.title, "Type 2 diabetes mellitus without complications");
 //! assert!(rec.billable);

@@ -245,18 +245,26 @@ impl Book {
     fn first_id(&self, code: &str, system: Option<System>) -> Option<NodeId> {
         let key = Key::parse(code).ok()?;
         let nodes = &self.inner.data.nodes;
-        self.inner.index.get(key.as_bytes()).iter().copied().find(|&id| system.is_none_or(|s| nodes[id as usize].system == s))
+        let ids = self.inner.index.get(key.as_bytes());
+        let accept = |id: &&NodeId| spelling_fits(code, nodes[**id as usize].system, system);
+        // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
+        ids.iter().filter(accept).find(|&&id| prefers(code, &key, nodes[id as usize].system)).or_else(|| ids.iter().find(accept)).copied()
     }
 
-    fn ids_for(&self, key: &Key, system: Option<System>) -> Vec<NodeId> {
+    /// The nodes carrying the key in the systems the spelling allows, the system the spelling
+    /// points at first, then in the order of [`System::ALL`].
+    fn ids_for(&self, input: &str, key: &Key, system: Option<System>) -> Vec<NodeId> {
         let nodes = &self.inner.data.nodes;
-        self.inner.index.get(key.as_bytes()).iter().copied().filter(|&id| system.is_none_or(|s| nodes[id as usize].system == s)).collect()
+        let mut ids: Vec<NodeId> =
+            self.inner.index.get(key.as_bytes()).iter().copied().filter(|&id| spelling_fits(input, nodes[id as usize].system, system)).collect();
+        ids.sort_by_key(|&id| !prefers(input, key, nodes[id as usize].system));
+        ids
     }
 
     /// The current nodes carrying the code, or else the retired codes carrying it.
     fn find(&self, code: &str, system: Option<System>) -> Result<Vec<history::Holder>> {
         let key = Key::parse_for(code, system)?;
-        let mut found: Vec<history::Holder> = self.ids_for(&key, system).into_iter().map(history::Holder::Node).collect();
+        let mut found: Vec<history::Holder> = self.ids_for(code, &key, system).into_iter().map(history::Holder::Node).collect();
         if found.is_empty() {
             let hist = &self.inner.data.history;
             found.extend(
@@ -285,3 +293,16 @@ impl Book {
     }
 }
 
+
+/// Whether a spelling may name a code of `system` (with `wanted` the caller's system filter):
+/// a dot after the third character is the ICD-10-CM spelling, which no other system uses.
+fn spelling_fits(input: &str, system: System, wanted: Option<System>) -> bool {
+    wanted.is_none_or(|w| w == system) && (system == System::Icd10cm || !input.contains('.'))
+}
+
+/// Whether an undotted spelling points at `system` before the default order: a letter and four
+/// digits is how HCPCS Level II codes are written (`J1100`), while ICD-10-CM codes are usually
+/// written with their dot (`J11.00`).
+fn prefers(input: &str, key: &Key, system: System) -> bool {
+    system == System::Hcpcs && key.as_bytes().len() == 5 && !input.contains('.')
+}
