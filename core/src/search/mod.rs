@@ -62,7 +62,7 @@ pub const MAX_LIMIT: usize = 1000;
 pub const MAX_OFFSET: usize = 10_000;
 
 /// Candidate texts ranked per query at least (more when a deep page is asked for).
-const MIN_CANDIDATES: usize = 1000;
+const MIN_CANDIDATES: usize = 100;
 /// Most codes read from a code-prefix range.
 const MAX_CODE_SCAN: usize = 50_000;
 
@@ -231,7 +231,7 @@ impl Book {
         let abbreviation = q.slots.len() == 1 && q.slots[0].alts.iter().any(|a| a.abbreviation);
         let mut cands = self.code_candidates(query, &accept, need, !abbreviation);
         if !q.slots.is_empty() && cands.len() < need {
-            let cap = MIN_CANDIDATES.max(2 * need);
+            let cap = MIN_CANDIDATES.max(5 * need);
             let mut texts = rank::collect(index, &q, &accept, cap);
             if distinct_nodes(&texts) + cands.len() < need {
                 query::add_fuzzy(index, &mut q);
