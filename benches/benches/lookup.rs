@@ -11,7 +11,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 /// Resident set size of this process, in MiB (Linux).
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     kb / 1024.0
 }
 
@@ -46,7 +51,11 @@ fn bench(c: &mut Criterion) {
     let open = t.elapsed();
     let after = rss_mib();
     let size = std::fs::metadata(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/book/default.book.zst")).map(|m| m.len()).unwrap_or(0);
-    println!("open_default: {:.0} ms; RSS {before:.1} MiB before, {after:.1} MiB after; embedded book {:.1} MiB compressed", open.as_secs_f64() * 1e3, size as f64 / 1048576.0);
+    println!(
+        "open_default: {:.0} ms; RSS {before:.1} MiB before, {after:.1} MiB after; embedded book {:.1} MiB compressed",
+        open.as_secs_f64() * 1e3,
+        size as f64 / 1048576.0
+    );
 
     let codes = sample(&book);
     // Per-call percentiles over every code (each call timed on its own).

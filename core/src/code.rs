@@ -52,20 +52,14 @@ impl System {
             // the QA0 categories).
             System::Icd10cm => (3..=7).contains(&b.len()) && b[0].is_ascii_uppercase() && b[1..].iter().all(alnum),
             // Seven characters (three for a table), digits and letters without I and O.
-            System::Icd10pcs => {
-                (b.len() == 7 || b.len() == 3)
-                    && b.iter().all(|c| alnum(c) && *c != b'I' && *c != b'O')
-            }
+            System::Icd10pcs => (b.len() == 7 || b.len() == 3) && b.iter().all(|c| alnum(c) && *c != b'I' && *c != b'O'),
             // A letter and four digits, or a two-character modifier.
             System::Hcpcs => {
                 (b.len() == 5 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit))
                     || (b.len() == 2 && b.iter().all(alnum))
             }
             // Five characters (four digits then a digit or F/T/U/M), or a two-character modifier.
-            System::Cpt => {
-                (b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && alnum(&b[4]))
-                    || (b.len() == 2 && b.iter().all(alnum))
-            }
+            System::Cpt => (b.len() == 5 && b[..4].iter().all(u8::is_ascii_digit) && alnum(&b[4])) || (b.len() == 2 && b.iter().all(alnum)),
             System::Local => b.len() >= 2 && b.iter().all(alnum),
         }
     }
@@ -93,11 +87,7 @@ impl FromStr for System {
     /// Parses a system name; case and the spellings `icd-10-cm`, `icd_10_pcs`, `hcpcs2` are
     /// accepted.
     fn from_str(s: &str) -> Result<Self> {
-        let folded: String = s
-            .chars()
-            .filter(|c| !matches!(c, '-' | '_' | ' '))
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
+        let folded: String = s.chars().filter(|c| !matches!(c, '-' | '_' | ' ')).map(|c| c.to_ascii_lowercase()).collect();
         match folded.as_str() {
             "icd10cm" | "cm" => Ok(System::Icd10cm),
             "icd10pcs" | "pcs" => Ok(System::Icd10pcs),
@@ -135,10 +125,7 @@ impl Key {
     /// ```
     pub fn parse(input: &str) -> Result<Key> {
         let trimmed = input.trim();
-        let invalid = |reason: &str| Error::InvalidCode {
-            input: truncate_for_message(input),
-            reason: reason.to_string(),
-        };
+        let invalid = |reason: &str| Error::InvalidCode { input: truncate_for_message(input), reason: reason.to_string() };
         if trimmed.is_empty() {
             return Err(invalid("empty code"));
         }
@@ -175,10 +162,7 @@ impl Key {
             Ok(key)
         } else {
             let what = system.map_or("any supported code system".to_string(), |s| s.to_string());
-            Err(Error::InvalidCode {
-                input: truncate_for_message(input),
-                reason: format!("not the shape of a code of {what}"),
-            })
+            Err(Error::InvalidCode { input: truncate_for_message(input), reason: format!("not the shape of a code of {what}") })
         }
     }
 

@@ -53,7 +53,11 @@ pub enum Error {
 
     /// An I/O error, with the path involved when there is one.
     #[error("I/O error{}: {source}", path_suffix(.path))]
-    Io { path: Option<PathBuf>, #[source] source: std::io::Error },
+    Io {
+        path: Option<PathBuf>,
+        #[source]
+        source: std::io::Error,
+    },
 
     /// An error from SQLite that does not fit a more specific variant.
     #[error("SQLite error: {0}")]

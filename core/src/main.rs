@@ -169,7 +169,9 @@ fn run(cli: &Cli) -> Result<ExitCode, Error> {
         }
         Command::Check { lines, date } => billing_cli::check(&open(cli)?, lines, date.as_deref(), cli.json),
         Command::Crosswalk { codes, direction } => billing_cli::crosswalk(&open(cli)?, codes, direction.as_deref(), cli.json),
-        Command::Search { query, systems, billable, limit, offset } => search_cli::run(&open(cli)?, query, systems, *billable, *limit, *offset, cli.json),
+        Command::Search { query, systems, billable, limit, offset } => {
+            search_cli::run(&open(cli)?, query, systems, *billable, *limit, *offset, cli.json)
+        }
         Command::Build { data, out, cpt, csv, csv_map, csv_system } => {
             let mut sources = Sources::in_dir(data);
             sources.cpt = cpt.clone();
@@ -241,7 +243,13 @@ fn print_record(r: &CodeRecord) {
     }
     if let Some(h) = &r.hcpcs {
         let d = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());
-        println!("  added {}, action {} effective {}, terminated {}", d(h.added), h.action_code.as_deref().unwrap_or("-"), d(h.action_effective), d(h.terminated));
+        println!(
+            "  added {}, action {} effective {}, terminated {}",
+            d(h.added),
+            h.action_code.as_deref().unwrap_or("-"),
+            d(h.action_effective),
+            d(h.terminated)
+        );
     }
     if let Some(h) = &r.history {
         let d = |d: Option<chrono::NaiveDate>| d.map_or("-".to_string(), |d| d.to_string());

@@ -48,7 +48,12 @@ fn lookup_cases() {
         }
         for (key, field) in [("billable_descendants_include", "billable_descendants"), ("children_include", "children")] {
             if let Some(want) = case.get(key) {
-                let got: Vec<String> = json[field].as_array().unwrap().iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v["code"].as_str().unwrap().to_string())).collect();
+                let got: Vec<String> = json[field]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v["code"].as_str().unwrap().to_string()))
+                    .collect();
                 for w in strs(want) {
                     assert!(got.contains(&w), "{name}: {w} not in {field}");
                 }

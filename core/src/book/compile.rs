@@ -24,11 +24,7 @@ pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
     let mut book = BookData::default();
     // The files a user supplies are read first, so that a mistake in them fails fast.
     let cpt = sources.cpt.as_deref().map(crate::import::cpt::read_dir).transpose()?;
-    let local = sources
-        .local
-        .iter()
-        .map(|l| Ok((l, crate::import::codes_csv::read(&l.path, &l.import)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let local = sources.local.iter().map(|l| Ok((l, crate::import::codes_csv::read(&l.path, &l.import)?))).collect::<Result<Vec<_>>>()?;
 
     let cm_rows = read_order_source(&sources.icd10cm_order, "icd10cm_order_")?;
     let tab = tabular::read(&read_maybe_gzip(&sources.icd10cm_tabular)?, &sources.icd10cm_tabular)?;
@@ -143,7 +139,11 @@ fn add_icd10pcs(book: &mut BookData, rows: &[OrderRow], order_path: &Path) -> Re
             3 => (NodeKind::Header, None),
             7 => {
                 let table = tables.get(&row.code[..3]).copied().ok_or_else(|| {
-                    Error::import(order_path, Some(row.order as u64), format!("code {} comes before its table {}", row.code, &row.code[..3]))
+                    Error::import(
+                        order_path,
+                        Some(row.order as u64),
+                        format!("code {} comes before its table {}", row.code, &row.code[..3]),
+                    )
                 })?;
                 (NodeKind::Code, Some(table))
             }

@@ -106,7 +106,9 @@ pub(crate) fn compile(data: &BookData, table: &HistoryTable, conversions: &[Conv
             replaces: replaces.remove(&key).unwrap_or_default().into_iter().map(|s| c.system.display(&s).into()).collect(),
             ..Default::default()
         };
-        if let (Some(&date), Some(first)) = (added_on.get(c.code.as_str()).filter(|_| c.system == System::Icd10cm), years(c.billable).next()) {
+        if let (Some(&date), Some(first)) =
+            (added_on.get(c.code.as_str()).filter(|_| c.system == System::Icd10cm), years(c.billable).next())
+        {
             if date < fiscal_year_start(first) {
                 extra.valid_from = Some(date);
             }
@@ -124,7 +126,14 @@ pub(crate) fn compile(data: &BookData, table: &HistoryTable, conversions: &[Conv
                 let title = c.titles.last().map(|(_, t)| t.as_str()).unwrap_or_default().into();
                 let n = c.titles.len().saturating_sub(1);
                 extra.titles = c.titles[..n].iter().map(|(y, t)| (*y, t.as_str().into())).collect();
-                h.retired.push(Retired { system: c.system, key: c.code.as_str().into(), title, listed: c.listed, billable: c.billable, extra });
+                h.retired.push(Retired {
+                    system: c.system,
+                    key: c.code.as_str().into(),
+                    title,
+                    listed: c.listed,
+                    billable: c.billable,
+                    extra,
+                });
             }
         }
     }
@@ -381,9 +390,9 @@ impl Book {
     pub(crate) fn retired_record(&self, i: u32) -> CodeRecord {
         let hist = &self.data().history;
         let r = &hist.retired[i as usize];
-        let parent = (1..r.key.len())
-            .rev()
-            .find_map(|n| self.index().get(r.key[..n].as_bytes()).iter().copied().find(|&id| self.data().nodes[id as usize].system == r.system));
+        let parent = (1..r.key.len()).rev().find_map(|n| {
+            self.index().get(r.key[..n].as_bytes()).iter().copied().find(|&id| self.data().nodes[id as usize].system == r.system)
+        });
         let mut parents: Vec<_> = parent.map(|p| self.data().ancestors(p).collect::<Vec<_>>()).unwrap_or_default();
         parents.reverse();
         parents.extend(parent);
@@ -471,7 +480,11 @@ pub(crate) fn write(tx: &Connection, h: &BookHistory) -> Result<()> {
 pub(crate) fn read(conn: &Connection, node_count: usize) -> Result<BookHistory> {
     let bad = |m: String| Error::Book(format!("corrupt code book history: {m}"));
     let last_year: String = conn.query_row("SELECT value FROM meta WHERE key = 'history_last_year'", [], |r| r.get(0))?;
-    let mut h = BookHistory { last_year: last_year.parse().map_err(|_| bad("last year".into()))?, masks: vec![(0, 0); node_count], ..Default::default() };
+    let mut h = BookHistory {
+        last_year: last_year.parse().map_err(|_| bad("last year".into()))?,
+        masks: vec![(0, 0); node_count],
+        ..Default::default()
+    };
     let mut st = conn.prepare("SELECT node, listed, billable FROM history")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {

@@ -25,16 +25,7 @@ pub(crate) struct Descriptions {
 
 fn push(book: &mut BookData, system: System, kind: NodeKind, key: &str, title: &str, short: &str, billable: bool) -> NodeId {
     let short = if short == title { "" } else { short };
-    book.nodes.push(Node {
-        system,
-        kind,
-        key: key.into(),
-        title: title.into(),
-        short_title: short.into(),
-        billable,
-        parent: None,
-        end: 0,
-    });
+    book.nodes.push(Node { system, kind, key: key.into(), title: title.into(), short_title: short.into(), billable, parent: None, end: 0 });
     (book.nodes.len() - 1) as NodeId
 }
 
@@ -46,7 +37,10 @@ pub(crate) fn add_cpt_codes(book: &mut BookData, cpt: &CptData) -> Vec<(NodeId, 
         let short = c.short.as_deref().or(c.medium.as_deref()).unwrap_or(&c.long);
         let id = push(book, System::Cpt, NodeKind::Code, &c.code, &c.long, short, true);
         if c.consumer.is_some() || !c.clinician.is_empty() {
-            let d = Descriptions { description: c.consumer.as_deref().map(Into::into), clinician: c.clinician.iter().map(|s| s.as_str().into()).collect() };
+            let d = Descriptions {
+                description: c.consumer.as_deref().map(Into::into),
+                clinician: c.clinician.iter().map(|s| s.as_str().into()).collect(),
+            };
             book.descriptions.insert(id, d);
         }
         if let Some(date) = c.added {
@@ -73,7 +67,14 @@ pub(crate) fn add_cpt_history(book: &mut BookData, cpt: &CptData, added: Vec<(No
             ..Default::default()
         };
         let title = d.title.as_deref().unwrap_or("(deleted CPT code; descriptor not available)");
-        book.history.retired.push(Retired { system: System::Cpt, key: d.code.as_str().into(), title: title.into(), listed: 0, billable: 0, extra });
+        book.history.retired.push(Retired {
+            system: System::Cpt,
+            key: d.code.as_str().into(),
+            title: title.into(),
+            listed: 0,
+            billable: 0,
+            extra,
+        });
     }
     book.history.retired.sort_by(|a, b| (&a.key, a.system).cmp(&(&b.key, b.system)));
     book.history.retired.dedup_by(|a, b| a.key == b.key && a.system == b.system);
@@ -83,7 +84,8 @@ pub(crate) fn add_cpt_history(book: &mut BookData, cpt: &CptData, added: Vec<(No
 /// system is an error: an import adds codes, it does not overwrite official ones.
 pub(crate) fn add_local_codes(book: &mut BookData, codes: &[LocalCode], source: &std::path::Path) -> Result<()> {
     let existing: HashMap<(System, &str), ()> = book.nodes.iter().filter(|n| n.is_code()).map(|n| ((n.system, &*n.key), ())).collect();
-    let clashes: Vec<String> = codes.iter().filter(|c| existing.contains_key(&(c.system, c.code.as_str()))).map(|c| format!("{} {}", c.system, c.code)).collect();
+    let clashes: Vec<String> =
+        codes.iter().filter(|c| existing.contains_key(&(c.system, c.code.as_str()))).map(|c| format!("{} {}", c.system, c.code)).collect();
     if !clashes.is_empty() {
         let shown = clashes.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
         return Err(Error::import(source, None, format!("{} codes are already in the book ({shown}...)", clashes.len())));

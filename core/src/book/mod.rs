@@ -6,12 +6,12 @@
 //! threads.
 
 mod billing_store;
-pub mod history;
-mod imported;
-mod memory;
 mod compile;
 mod data;
+pub mod history;
+mod imported;
 mod index;
+mod memory;
 mod record;
 mod store;
 
@@ -22,9 +22,9 @@ use crate::code::{Key, System};
 use crate::error::{Error, Result};
 use crate::import::sources::Sources;
 use crate::record::CodeRecord;
-pub(crate) use data::{BookData, NodeId};
 #[cfg(test)]
 pub(crate) use data::Node;
+pub(crate) use data::{BookData, NodeId};
 use index::CodeIndex;
 
 /// The default book, compiled from `data/` by `codelookup build` and embedded (zstd-compressed).
@@ -79,7 +79,8 @@ impl Book {
         let path = path.as_ref();
         if path.extension().is_some_and(|e| e == "zst") {
             let raw = std::fs::read(path).map_err(|e| Error::Book(format!("cannot read {}: {e}", path.display())))?;
-            let bytes = zstd::decode_all(&raw[..]).map_err(|e| Error::Book(format!("{} is not a compressed code book: {e}", path.display())))?;
+            let bytes =
+                zstd::decode_all(&raw[..]).map_err(|e| Error::Book(format!("{} is not a compressed code book: {e}", path.display())))?;
             return Book::from_bytes(&bytes);
         }
         let conn = store::open_file(path)?;
@@ -255,8 +256,14 @@ impl Book {
     /// points at first, then in the order of [`System::ALL`].
     fn ids_for(&self, input: &str, key: &Key, system: Option<System>) -> Vec<NodeId> {
         let nodes = &self.inner.data.nodes;
-        let mut ids: Vec<NodeId> =
-            self.inner.index.get(key.as_bytes()).iter().copied().filter(|&id| spelling_fits(input, nodes[id as usize].system, system)).collect();
+        let mut ids: Vec<NodeId> = self
+            .inner
+            .index
+            .get(key.as_bytes())
+            .iter()
+            .copied()
+            .filter(|&id| spelling_fits(input, nodes[id as usize].system, system))
+            .collect();
         ids.sort_by_key(|&id| !prefers(input, key, nodes[id as usize].system));
         ids
     }
@@ -292,7 +299,6 @@ impl Book {
         &self.inner.index
     }
 }
-
 
 /// Whether a spelling may name a code of `system` (with `wanted` the caller's system filter):
 /// a dot after the third character is the ICD-10-CM spelling, which no other system uses.

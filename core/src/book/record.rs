@@ -4,7 +4,7 @@
 use super::data::NodeId;
 use super::Book;
 use crate::code::{Key, System};
-use crate::record::{CodeRecord, CodeRef, Note, NodeKind, NoteKind, SeventhCharacter};
+use crate::record::{CodeRecord, CodeRef, NodeKind, Note, NoteKind, SeventhCharacter};
 
 /// How many suggestions a not-found error carries at most.
 const MAX_SUGGESTIONS: usize = 5;
@@ -49,7 +49,11 @@ impl Book {
                 data.ancestors(id).find_map(|a| {
                     let defs = data.seventh.get(&a)?;
                     let meaning = defs.iter().find(|(d, _)| *d == c)?;
-                    Some(SeventhCharacter { character: c.to_string(), meaning: meaning.1.to_string(), source: data.nodes[a as usize].code() })
+                    Some(SeventhCharacter {
+                        character: c.to_string(),
+                        meaning: meaning.1.to_string(),
+                        source: data.nodes[a as usize].code(),
+                    })
                 })
             })
             .flatten();
@@ -71,7 +75,11 @@ impl Book {
             pcs_axes,
             hcpcs: data.hcpcs.get(&id).cloned(),
             description: data.descriptions.get(&id).and_then(|d| d.description.as_deref()).map(str::to_string),
-            clinician_descriptors: data.descriptions.get(&id).map(|d| d.clinician.iter().map(|c| c.to_string()).collect()).unwrap_or_default(),
+            clinician_descriptors: data
+                .descriptions
+                .get(&id)
+                .map(|d| d.clinician.iter().map(|c| c.to_string()).collect())
+                .unwrap_or_default(),
             history: super::history::node_history(data, id),
             also_in: Vec::new(),
         }

@@ -138,8 +138,7 @@ pub(crate) fn open_file(path: &Path) -> Result<Connection> {
 /// Opens a book held in memory (the embedded default, or bytes a caller read).
 pub(crate) fn open_bytes(bytes: &[u8]) -> Result<Connection> {
     let mut conn = Connection::open_in_memory()?;
-    conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), true)
-        .map_err(|e| Error::Book(format!("not a code book: {e}")))?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), true).map_err(|e| Error::Book(format!("not a code book: {e}")))?;
     Ok(conn)
 }
 
@@ -235,7 +234,14 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
     let mut st = conn.prepare("SELECT prefix, position, value, axis_name, label, definition FROM pcs_axes ORDER BY seq")?;
     let pcs_rows = st
         .query_map([], |r| {
-            Ok(AxisLabelRow { prefix: r.get(0)?, position: r.get(1)?, value: r.get(2)?, axis_name: r.get(3)?, label: r.get(4)?, definition: r.get(5)? })
+            Ok(AxisLabelRow {
+                prefix: r.get(0)?,
+                position: r.get(1)?,
+                value: r.get(2)?,
+                axis_name: r.get(3)?,
+                label: r.get(4)?,
+                definition: r.get(5)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     data.pcs = PcsAxes::from_rows(pcs_rows);

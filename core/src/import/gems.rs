@@ -51,7 +51,8 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<GemRow>> {
             return Err(bad(format!("expected source, target and flags; found {} fields", fields.len())));
         };
         // The 2018 files hold a few lower-case codes (`v5889`): codes are case-insensitive.
-        let (source, target) = (source.to_ascii_uppercase(), if target == "NoDx" { target.to_string() } else { target.to_ascii_uppercase() });
+        let (source, target) =
+            (source.to_ascii_uppercase(), if target == "NoDx" { target.to_string() } else { target.to_ascii_uppercase() });
         let (source, target) = (source.as_str(), target.as_str());
         if !is_code(source) {
             return Err(bad(format!("{source:?} is not an ICD code")));

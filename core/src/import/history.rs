@@ -103,7 +103,11 @@ pub fn year_files_in(data_dir: &Path) -> Vec<YearFiles> {
             icd10pcs: data_dir.join(format!("history/cms_{y}_pr.zip")),
         })
         .collect();
-    v.push(YearFiles { year: 2026, icd10cm: data_dir.join("icd10cm/cms_2026_dx.zip"), icd10pcs: data_dir.join("icd10pcs/cms_2026_pr.zip") });
+    v.push(YearFiles {
+        year: 2026,
+        icd10cm: data_dir.join("icd10cm/cms_2026_dx.zip"),
+        icd10pcs: data_dir.join("icd10pcs/cms_2026_pr.zip"),
+    });
     v
 }
 
@@ -117,10 +121,15 @@ pub fn scan(files: &[YearFiles]) -> Result<HistoryTable> {
     sorted.sort_by_key(|f| f.year);
     for f in &sorted {
         if f.year < FIRST_FISCAL_YEAR || f.year >= FIRST_FISCAL_YEAR + 32 {
-            return Err(Error::InvalidArgument(format!("fiscal year {} is outside {FIRST_FISCAL_YEAR}-{}", f.year, FIRST_FISCAL_YEAR + 31)));
+            return Err(Error::InvalidArgument(format!(
+                "fiscal year {} is outside {FIRST_FISCAL_YEAR}-{}",
+                f.year,
+                FIRST_FISCAL_YEAR + 31
+            )));
         }
         last_year = last_year.max(f.year);
-        for (system, path, prefix) in [(System::Icd10cm, &f.icd10cm, "icd10cm_order_"), (System::Icd10pcs, &f.icd10pcs, "icd10pcs_order_")] {
+        for (system, path, prefix) in [(System::Icd10cm, &f.icd10cm, "icd10cm_order_"), (System::Icd10pcs, &f.icd10pcs, "icd10pcs_order_")]
+        {
             for row in read_order_source(path, prefix)? {
                 add_row(&mut map, system, f.year, row);
             }

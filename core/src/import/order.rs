@@ -102,7 +102,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0], OrderRow { order: 1, code: "A00".into(), billable: false, short_title: "Cholera".into(), long_title: "Cholera".into() });
+        assert_eq!(
+            rows[0],
+            OrderRow { order: 1, code: "A00".into(), billable: false, short_title: "Cholera".into(), long_title: "Cholera".into() }
+        );
         assert!(rows[1].billable);
         assert_eq!(rows[1].long_title, "Cholera due to Vibrio cholerae 01, biovar cholerae");
     }
@@ -117,8 +120,11 @@ mod tests {
 
     #[test]
     fn malformed_lines_name_the_line() {
-        for bad in ["00001 A00", "0000x A00     0 Cholera   Cholera", "00001 A00     7 Cholera        Cholera", "00001 A-0     1 x           y"] {
-            let err = parse(&format!("00001 A00     0 Cholera                                                      Cholera\n{bad}\n")).unwrap_err();
+        for bad in
+            ["00001 A00", "0000x A00     0 Cholera   Cholera", "00001 A00     7 Cholera        Cholera", "00001 A-0     1 x           y"]
+        {
+            let err = parse(&format!("00001 A00     0 Cholera                                                      Cholera\n{bad}\n"))
+                .unwrap_err();
             match err {
                 Error::Import { line, .. } => assert_eq!(line, Some(2), "{bad}"),
                 other => panic!("{bad}: {other:?}"),

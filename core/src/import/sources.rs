@@ -109,9 +109,7 @@ pub fn read_zip_member(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<(St
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
     let mut candidates: Vec<&String> = names.iter().filter(|n| wanted(base_name(n))).collect();
     candidates.sort();
-    let name = candidates
-        .first()
-        .ok_or_else(|| Error::import(path, None, format!("no matching member among {}", names.join(", "))))?;
+    let name = candidates.first().ok_or_else(|| Error::import(path, None, format!("no matching member among {}", names.join(", "))))?;
     let mut member = zip.by_name(name).map_err(|e| Error::import(path, None, format!("{name}: {e}")))?;
     let mut bytes = Vec::with_capacity(member.size() as usize);
     member.read_to_end(&mut bytes).map_err(|e| Error::import(path, None, format!("{name}: {e}")))?;

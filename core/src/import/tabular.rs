@@ -111,7 +111,14 @@ pub fn read(xml: &[u8], path: &Path) -> Result<Tabular> {
                                 }
                             }
                         }
-                        tab.entries.push(Entry { kind, code, title: String::new(), parent: entry_stack.last().copied(), notes: vec![], seventh: vec![] });
+                        tab.entries.push(Entry {
+                            kind,
+                            code,
+                            title: String::new(),
+                            parent: entry_stack.last().copied(),
+                            notes: vec![],
+                            seventh: vec![],
+                        });
                         entry_stack.push(tab.entries.len() - 1);
                     }
                     if name == b"extension" {
@@ -220,7 +227,12 @@ mod tests {
         let codes: Vec<_> = t.entries.iter().map(|e| (e.kind, e.code.as_str(), e.parent)).collect();
         assert_eq!(
             codes,
-            vec![(EntryKind::Chapter, "19", None), (EntryKind::Section, "S70-S79", Some(0)), (EntryKind::Diag, "S72", Some(1)), (EntryKind::Diag, "S720", Some(2))]
+            vec![
+                (EntryKind::Chapter, "19", None),
+                (EntryKind::Section, "S70-S79", Some(0)),
+                (EntryKind::Diag, "S72", Some(1)),
+                (EntryKind::Diag, "S720", Some(2))
+            ]
         );
         assert_eq!(t.entries[0].notes, vec![(NoteKind::Excludes2, "birth trauma (P10-P15)".to_string())]);
         assert_eq!(t.entries[2].seventh[1], ('D', "subsequent encounter & routine healing".to_string()));
