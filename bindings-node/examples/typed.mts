@@ -1,7 +1,7 @@
 // A typed tour of the API: `tsc --noEmit -p examples` checks it against index.d.ts (the
 // package imports itself by name through package.json "exports").
 import { Book, Quota, open, openAsync } from 'codelookup'
-import type { CodeRecord, CodeRef, Decision, LedgerEntry, PlanInfo, System, Usage, CodeView, CodeEntry } from 'codelookup'
+import type { CodeRecord, CodeRef, Decision, LedgerEntry, PlanInfo, System, Usage, CodeView, CodeEntry, Hit, MatchField, SearchOptions } from 'codelookup'
 
 declare function show(...values: unknown[]): void
 
@@ -26,6 +26,18 @@ const valid: boolean = book.isValid('E11.9') && book.isBillable('E11.9', 'ICD-10
 const codes: CodeEntry[] = book.codes('hcpcs')
 if (system === 'icd10cm' && rec.kind === 'code') show(rec.shortTitle, rec.alsoIn, rec.notes[0]?.kind)
 show(narrowed, parents, title, seventh, hcpcsAdded, all, many, manyAsync, valid, codes.length)
+
+// Search.
+const options: SearchOptions = { systems: ['icd10cm'], billable: true, range: ['E08', 'E13'], chapter: 4, date: '2024-10-01', limit: 5, offset: 0 }
+const hits: Hit[] = book.search('type 2 diab', options)
+const first: Hit | undefined = hits[0]
+if (first) {
+  const matched: MatchField = first.matched
+  const highlighted: string[] = first.spans.map(([start, end]) => first.matchedText.slice(start, end))
+  show(first.code, first.score, matched, highlighted)
+}
+const typos: Hit[] = await book.searchAsync('hypertenson', { billable: null })
+show(typos.length, book.search('e11'))
 
 // Errors carry a code (and data).
 try {

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import pathlib
 from types import TracebackType
 from typing import Any, Iterable, Literal, Optional, Sequence, Tuple, Type, Union, final
 
@@ -93,7 +94,7 @@ class StorageError(CodeLookupError):
 class FileError(CodeLookupError, OSError):
     """An I/O error on a file."""
 
-    path: Optional[str]
+    path: Optional[pathlib.Path]
 
 # --- records ----------------------------------------------------------------------------------
 
@@ -292,7 +293,7 @@ class Book:
 
     def __new__(cls, path: Optional[_Path] = None) -> Book: ...
     @property
-    def path(self) -> Optional[str]: ...
+    def path(self) -> Optional[pathlib.Path]: ...
     @property
     def systems(self) -> list[_System]: ...
     @property
@@ -445,7 +446,7 @@ class Quota:
         durable: bool = False,
     ) -> Quota: ...
     @property
-    def path(self) -> str: ...
+    def path(self) -> pathlib.Path: ...
     @property
     def plans(self) -> list[Plan]: ...
     @property

@@ -305,36 +305,62 @@ fn ncci_key(code: &str) -> Result<Key> {
     }
 }
 
-fn modifier(m: &str, key: &Key) -> Result<String> {
+fn is_modifier(m: &str) -> bool {
     let t = m.trim();
-    if t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(t.to_ascii_uppercase())
+    t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn bad_modifier(m: &str, key: &Key) -> Error {
+    Error::InvalidArgument(format!("line {key}: modifier {:?} is not two letters or digits", truncate_for_message(m)))
+}
+
+fn modifier(m: &str, key: &Key) -> Result<String> {
+    if is_modifier(m) {
+        Ok(m.trim().to_ascii_uppercase())
     } else {
-        Err(Error::InvalidArgument(format!("line {key}: modifier {:?} is not two letters or digits", truncate_for_message(m))))
+        Err(bad_modifier(m, key))
     }
 }
 
 /// The index in [`PTP_ASSOCIATED_MODIFIERS`] of a modifier, if it is one.
 fn associated(m: &str) -> Option<usize> {
-    PTP_ASSOCIATED_MODIFIERS.iter().position(|a| a.eq_ignore_ascii_case(m.trim()))
+    let b = m.trim().as_bytes();
+    let upper = [b.first()?.to_ascii_uppercase(), b.get(1)?.to_ascii_uppercase()];
+    (b.len() == 2).then(|| PTP_ASSOCIATED_MODIFIERS.iter().position(|a| a.as_bytes() == upper)).flatten()
 }
 
-/// The modifier of line `a` or line `b` that bypasses an indicator-1 edit between them, if any.
-fn bypass(a: &[String], b: &[String]) -> Option<String> {
-    // Non-anatomic modifiers (59, X{EPSU}, 25, 91...) bypass on either line.
-    if let Some(i) = a.iter().chain(b).filter_map(|m| associated(m)).find(|&i| i >= ANATOMIC) {
-        return Some(PTP_ASSOCIATED_MODIFIERS[i].to_string());
+/// What a line's modifiers can do to a PTP edit: its first non-anatomic PTP-associated
+/// modifier, and the set of its anatomic ones (bits indexed like [`PTP_ASSOCIATED_MODIFIERS`]).
+#[derive(Clone, Copy, Default)]
+struct LineModifiers {
+    other: Option<u8>,
+    sites: u32,
+}
+
+impl LineModifiers {
+    fn of(modifiers: &[String]) -> LineModifiers {
+        let mut out = LineModifiers::default();
+        for i in modifiers.iter().filter_map(|m| associated(m)) {
+            if i >= ANATOMIC {
+                out.other = out.other.or(Some(i as u8));
+            } else {
+                out.sites |= 1 << i;
+            }
+        }
+        out
     }
-    // Anatomic modifiers bypass when the two lines do not name the same sites.
-    let sites = |l: &[String]| {
-        let mut v: Vec<usize> = l.iter().filter_map(|m| associated(m)).filter(|&i| i < ANATOMIC).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    let (sa, sb) = (sites(a), sites(b));
-    if sa != sb {
-        return sb.first().or(sa.first()).map(|&i| PTP_ASSOCIATED_MODIFIERS[i].to_string());
+}
+
+/// The modifier that bypasses an indicator-1 edit between lines with modifiers `a` and `b`:
+/// a non-anatomic one (59, X{EPSU}, 25, 91...) on either line, or an anatomic one when the two
+/// lines do not name the same sites.
+fn bypass(a: LineModifiers, b: LineModifiers) -> Option<&'static str> {
+    if let Some(i) = a.other.or(b.other) {
+        return Some(PTP_ASSOCIATED_MODIFIERS[i as usize]);
+    }
+    if a.sites != b.sites {
+        let sites = if b.sites != 0 { b.sites } else { a.sites };
+        return Some(PTP_ASSOCIATED_MODIFIERS[sites.trailing_zeros() as usize]);
     }
     None
 }
@@ -418,73 +444,110 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
     if t.is_empty() {
         return Err(Error::Book("this book has no NCCI edits; build it with the NCCI sources".into()));
     }
-    let mut keys: Vec<Key> = Vec::with_capacity(lines.len());
-    let mut ids: Vec<Option<u32>> = Vec::with_capacity(lines.len());
-    for line in lines {
+    let n = lines.len();
+    let mut codes: Vec<String> = Vec::with_capacity(n);
+    let mut ids: Vec<Option<u32>> = Vec::with_capacity(n);
+    let mut mods: Vec<LineModifiers> = Vec::with_capacity(n);
+    // (code id, line) of the lines whose code has NCCI edits, by code id.
+    let mut known: Vec<(u32, u32)> = Vec::with_capacity(n);
+    for (i, line) in lines.iter().enumerate() {
         let key = ncci_key(&line.code)?;
         if line.units == 0 {
             return Err(Error::InvalidArgument(format!("line {key}: units must be at least 1")));
         }
-        for m in &line.modifiers {
-            modifier(m, &key)?;
+        if let Some(m) = line.modifiers.iter().find(|m| !is_modifier(m)) {
+            return Err(bad_modifier(m, &key));
         }
-        ids.push(t.code_id(&key));
-        keys.push(key);
+        let id = t.code_id(&key);
+        if let Some(id) = id {
+            known.push((id, i as u32));
+        }
+        ids.push(id);
+        codes.push(key.as_str().to_string());
+        mods.push(LineModifiers::of(&line.modifiers));
     }
-    let mut check =
-        ClaimCheck { date_of_service, edits_dated: t.is_dated(), ptp: Vec::new(), mue: Vec::new(), denied_lines: Vec::new(), clean: true };
+    known.sort_unstable();
 
-    for (i, c1) in ids.iter().enumerate() {
-        let Some(c1) = *c1 else { continue };
-        if !t.has_column1(c1) {
-            continue;
+    // The edits that apply, as (column 1 line, column 2 line, edit index, bypassing modifier).
+    let mut hits: Vec<(u32, u32, u32, Option<&'static str>)> = Vec::new();
+    let mut consider = |k: usize, i: u32, j: u32| {
+        if i == j || !t.applies(k, date_of_service) {
+            return;
         }
-        for (j, c2) in ids.iter().enumerate() {
-            let Some(c2) = *c2 else { continue };
-            if i == j {
-                continue;
+        let indicator = t.entry(k).modifier_indicator;
+        if indicator != 9 {
+            let by = if indicator == 1 { bypass(mods[i as usize], mods[j as usize]) } else { None };
+            hits.push((i, j, k as u32, by));
+        }
+    };
+    // A 1024-bit filter of the claim's code ids, for scanning short edit lists.
+    let mut filter = [0u64; 16];
+    for &(id, _) in &known {
+        filter[(id as usize >> 6) & 15] |= 1 << (id & 63);
+    }
+    for &(c1, i) in &known {
+        let range = t.column1_range(c1);
+        if range.len() <= 16 * known.len() {
+            // A short list: scan it (sequential reads) and look up the candidates.
+            for k in range {
+                let c2 = t.column2_at(k);
+                if filter[(c2 as usize >> 6) & 15] & (1 << (c2 & 63)) != 0 {
+                    let from = known.partition_point(|x| x.0 < c2);
+                    for &(_, j) in known[from..].iter().take_while(|x| x.0 == c2) {
+                        consider(k, i, j);
+                    }
+                }
             }
-            for k in t.ptp_range(c1, c2) {
-                if !t.applies(k, date_of_service) {
-                    continue;
+        } else {
+            // A long list: one search per code of the claim, each starting where the last ended
+            // (the claim's codes are sorted).
+            let mut at = range.start;
+            for &(c2, j) in &known {
+                at = t.lower_bound(at..range.end, c2);
+                for k in t.equal_from(at, range.end, c2) {
+                    consider(k, i, j);
                 }
-                let e = t.entry(k);
-                if e.modifier_indicator == 9 {
-                    continue;
-                }
-                let bypass_modifier = if e.modifier_indicator == 1 { bypass(&lines[i].modifiers, &lines[j].modifiers) } else { None };
-                if bypass_modifier.is_none() {
-                    check.denied_lines.push(j);
-                }
-                check.ptp.push(PtpEdit {
-                    column1: keys[i].to_string(),
-                    column2: keys[j].to_string(),
-                    column1_line: i,
-                    column2_line: j,
-                    modifier_indicator: e.modifier_indicator,
-                    rationale: t.rationale(e.rationale).to_string(),
-                    effective: e.effective,
-                    deleted: e.deleted,
-                    bypassed: bypass_modifier.is_some(),
-                    bypass_modifier,
-                });
             }
         }
     }
+    hits.sort_unstable_by_key(|h| (h.0, h.1, h.2));
 
+    let mut denied_lines: Vec<usize> = Vec::new();
+    let mut ptp = Vec::with_capacity(hits.len());
+    for (i, j, k, by) in hits {
+        let (i, j) = (i as usize, j as usize);
+        let e = t.entry(k as usize);
+        if by.is_none() {
+            denied_lines.push(j);
+        }
+        ptp.push(PtpEdit {
+            column1: codes[i].clone(),
+            column2: codes[j].clone(),
+            column1_line: i,
+            column2_line: j,
+            modifier_indicator: e.modifier_indicator,
+            rationale: t.rationale(e.rationale).to_string(),
+            effective: e.effective,
+            deleted: e.deleted,
+            bypassed: by.is_some(),
+            bypass_modifier: by.map(str::to_string),
+        });
+    }
+
+    let mut mue: Vec<MueResult> = Vec::with_capacity(n);
     for (i, id) in ids.iter().enumerate() {
         let Some(m) = id.and_then(|id| t.mue(id)) else { continue };
         if m.adjudication_indicator != 1 {
             // Date of service edit: one result per code, its lines' units added up.
-            if let Some(r) = check.mue.iter_mut().find(|r| r.adjudication_indicator != 1 && r.code == keys[i].as_str()) {
+            if let Some(r) = mue.iter_mut().find(|r| r.adjudication_indicator != 1 && ids[r.lines[0]] == *id) {
                 r.lines.push(i);
                 r.units = r.units.saturating_add(lines[i].units);
                 r.exceeds = r.units > r.mue_value;
                 continue;
             }
         }
-        check.mue.push(MueResult {
-            code: keys[i].to_string(),
+        mue.push(MueResult {
+            code: codes[i].clone(),
             lines: vec![i],
             units: lines[i].units,
             mue_value: m.mue_value,
@@ -493,13 +556,13 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
             exceeds: lines[i].units > m.mue_value,
         });
     }
-    for r in check.mue.iter().filter(|r| r.exceeds) {
-        check.denied_lines.extend(&r.lines);
+    for r in mue.iter().filter(|r| r.exceeds) {
+        denied_lines.extend(&r.lines);
     }
-    check.denied_lines.sort_unstable();
-    check.denied_lines.dedup();
-    check.clean = check.denied_lines.is_empty();
-    Ok(check)
+    denied_lines.sort_unstable();
+    denied_lines.dedup();
+    let clean = denied_lines.is_empty();
+    Ok(ClaimCheck { date_of_service, edits_dated: t.is_dated(), ptp, mue, denied_lines, clean })
 }
 
 fn ptp_edits<I, S>(t: &NcciTables, codes: I) -> Result<Vec<PtpEdit>>

@@ -44,6 +44,9 @@ pub(crate) struct MueEntry {
 pub(crate) struct NcciTables {
     /// Every code of either table, sorted; a code's id is its index.
     codes: Vec<Key>,
+    /// Open-addressing hash index of `codes`: `id + 1` per slot, 0 empty; a power of two at
+    /// least twice the number of codes, so a look-up is one or two probes.
+    slots: Vec<u32>,
     /// Empty, or `codes.len() + 1` offsets: the edits of column 1 code `c` are
     /// `ptp[ptp_start[c] .. ptp_start[c + 1]]`, sorted by column 2 then date.
     ptp_start: Vec<u32>,
@@ -55,6 +58,8 @@ pub(crate) struct NcciTables {
     rationales: Vec<Box<str>>,
     /// Sorted by code id.
     mue: Vec<MueEntry>,
+    /// For each code id, the index of its MUE in `mue` (`u32::MAX`: none).
+    mue_index: Vec<u32>,
 }
 
 impl fmt::Debug for NcciTables {
@@ -88,9 +93,17 @@ impl NcciTables {
         self.mue.len()
     }
 
-    /// The id of a code, if either table has it. Cost: a binary search over ~12,000 keys.
+    /// The id of a code, if either table has it. Cost: one or two hash probes.
     pub fn code_id(&self, key: &Key) -> Option<u32> {
-        self.codes.binary_search(key).ok().map(|i| i as u32)
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = slot_of(key, mask);
+        loop {
+            let id = self.slots[at].checked_sub(1)?;
+            if self.codes.get(id as usize) == Some(key) {
+                return Some(id);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     pub fn code(&self, id: u32) -> &Key {
@@ -101,24 +114,43 @@ impl NcciTables {
         self.rationales.get(id as usize).map_or("", |r| r)
     }
 
-    /// Range in `ptp` of the edits whose column 1 is `column1` and column 2 is `column2`.
-    pub fn ptp_range(&self, column1: u32, column2: u32) -> std::ops::Range<usize> {
-        let (Some(&start), Some(&end)) = (self.ptp_start.get(column1 as usize), self.ptp_start.get(column1 as usize + 1)) else {
-            return 0..0;
-        };
-        let (start, end) = (start as usize, end as usize);
-        let Some(edits) = self.ptp.get(start..end) else { return 0..0 };
-        let lo = edits.partition_point(|&e| e >> CODE_SHIFT < column2);
-        let len = edits[lo..].iter().take_while(|&&e| e >> CODE_SHIFT == column2).count();
-        start + lo..start + lo + len
+    /// Range in `ptp` of the edits of a column 1 code (empty when it has none).
+    pub fn column1_range(&self, column1: u32) -> std::ops::Range<usize> {
+        match (self.ptp_start.get(column1 as usize), self.ptp_start.get(column1 as usize + 1)) {
+            (Some(&s), Some(&e)) if s <= e && e as usize <= self.ptp.len() => s as usize..e as usize,
+            _ => 0..0,
+        }
     }
 
-    /// Whether the code is the column 1 code of any edit.
-    pub fn has_column1(&self, column1: u32) -> bool {
-        match (self.ptp_start.get(column1 as usize), self.ptp_start.get(column1 as usize + 1)) {
-            (Some(s), Some(e)) => e > s,
-            _ => false,
+    /// The first index of `range` (a part of one column 1 code's edits) whose column 2 is not
+    /// below `column2`; `range.end` when none.
+    /// Short ranges are scanned (one or two cache lines, predictable), long ones bisected.
+    pub fn lower_bound(&self, range: std::ops::Range<usize>, column2: u32) -> usize {
+        let edits = self.ptp.get(range.clone()).unwrap_or(&[]);
+        let below = |e: &u32| e >> CODE_SHIFT < column2;
+        if edits.len() <= 32 {
+            range.start + edits.iter().take_while(|e| below(e)).count()
+        } else {
+            range.start + edits.partition_point(below)
         }
+    }
+
+    /// The indices from `at` (before `end`) whose column 2 is `column2`.
+    pub fn equal_from(&self, at: usize, end: usize, column2: u32) -> std::ops::Range<usize> {
+        let edits = self.ptp.get(at..end).unwrap_or(&[]);
+        at..at + edits.iter().take_while(|&&e| e >> CODE_SHIFT == column2).count()
+    }
+
+    /// Range in `ptp` of the edits whose column 1 is `column1` and column 2 is `column2`.
+    pub fn ptp_range(&self, column1: u32, column2: u32) -> std::ops::Range<usize> {
+        let range = self.column1_range(column1);
+        let at = self.lower_bound(range.clone(), column2);
+        self.equal_from(at, range.end, column2)
+    }
+
+    /// The column 2 code id of the edit at index `i` of `ptp`.
+    pub fn column2_at(&self, i: usize) -> u32 {
+        self.ptp.get(i).map_or(u32::MAX, |e| e >> CODE_SHIFT)
     }
 
     /// The edit at index `i` of `ptp`.
@@ -154,12 +186,14 @@ impl NcciTables {
     }
 
     pub fn mue(&self, code: u32) -> Option<&MueEntry> {
-        self.mue.binary_search_by_key(&code, |m| m.code).ok().map(|i| &self.mue[i])
+        self.mue_index.get(code as usize).and_then(|&i| self.mue.get(i as usize))
     }
 
     /// Bytes of heap the tables hold (capacity, not just length).
     pub fn heap_bytes(&self) -> usize {
         self.codes.capacity() * size_of::<Key>()
+            + self.slots.capacity() * 4
+            + self.mue_index.capacity() * 4
             + (self.ptp_start.capacity() + self.ptp.capacity() + self.ptp_dates.capacity()) * 4
             + self.rationales.capacity() * size_of::<Box<str>>()
             + self.rationales.iter().map(|r| r.len()).sum::<usize>()
@@ -252,7 +286,20 @@ impl NcciTables {
         if mue.iter().any(|m| m.code >= n || m.rationale as usize >= rationales.len() || !(1..=3).contains(&m.adjudication_indicator)) {
             return Err(bad("an MUE points past the tables".into()));
         }
-        Ok(NcciTables { codes, ptp_start, ptp, ptp_dates, rationales, mue })
+        let mut slots = vec![0u32; if codes.is_empty() { 0 } else { (codes.len() * 2).next_power_of_two() }];
+        let mask = slots.len().wrapping_sub(1);
+        for (id, key) in codes.iter().enumerate() {
+            let mut at = slot_of(key, mask);
+            while slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = id as u32 + 1;
+        }
+        let mut mue_index = vec![u32::MAX; if mue.is_empty() { 0 } else { codes.len() }];
+        for (i, m) in mue.iter().enumerate() {
+            mue_index[m.code as usize] = i as u32;
+        }
+        Ok(NcciTables { codes, slots, ptp_start, ptp, ptp_dates, rationales, mue, mue_index })
     }
 }
 
@@ -375,6 +422,12 @@ impl NcciBuilder {
     }
 }
 
+/// The home slot of a key in a table of `mask + 1` slots (Fibonacci hashing of its bytes).
+fn slot_of(key: &Key, mask: usize) -> usize {
+    let v = key.as_bytes().iter().fold(key.as_bytes().len() as u64, |v, &c| (v << 8) | u64::from(c));
+    (v.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask
+}
+
 const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     Some(d) => d,
     None => NaiveDate::MIN,
@@ -431,7 +484,7 @@ mod tests {
         assert_eq!(a.entry(a.ptp_range(id("99213"), id("36415")).start).modifier_indicator, 9);
         assert!(a.ptp_range(id("99213"), id("20610")).is_empty());
         assert!(a.ptp_range(id("36415"), id("99213")).is_empty(), "36415 has no edits as column 1");
-        assert!(!a.has_column1(id("36415")) && a.has_column1(id("20610")));
+        assert!(a.column1_range(id("36415")).is_empty() && !a.column1_range(id("20610")).is_empty());
     }
 
     #[test]

@@ -11,9 +11,9 @@
 //!   per edit: effective date `<< 16` | deletion date, each as days since 1970-01-01 plus one
 //!   (0: none). About 2.1 million edits take 8.6 MB this way, against some 50 MB as rows;
 //! - `ncci_mue(code, mue_value, adjudication_indicator, rationale)`: plain rows;
-//! - `gems(direction, seq, source, target, flags)`: the GEM files' rows as written (no dots,
-//!   five flag digits; `target` NULL for `NoDx`), `direction` `icd9_to_icd10` or
-//!   `icd10_to_icd9`, in the in-memory order (by source, file order within a source).
+//! - `gems_icd9_to_icd10` and `gems_icd10_to_icd9 (seq, source, target, flags)`: the GEM files'
+//!   rows as written (no dots, five flag digits; `target` NULL for `NoDx`), in the in-memory
+//!   order (by source, file order within a source).
 
 use rusqlite::{params, Connection, Transaction};
 
@@ -30,8 +30,8 @@ CREATE TABLE ncci_rationales(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE ncci_ptp(column1 INTEGER PRIMARY KEY, edits BLOB NOT NULL, dates BLOB);
 CREATE TABLE ncci_mue(code TEXT PRIMARY KEY, mue_value INTEGER NOT NULL, adjudication_indicator INTEGER NOT NULL,
   rationale TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE gems(direction TEXT NOT NULL, seq INTEGER NOT NULL, source TEXT NOT NULL, target TEXT, flags TEXT NOT NULL,
-  PRIMARY KEY(direction, seq)) WITHOUT ROWID;
+CREATE TABLE gems_icd9_to_icd10(seq INTEGER PRIMARY KEY, source TEXT NOT NULL, target TEXT, flags TEXT NOT NULL);
+CREATE TABLE gems_icd10_to_icd9(seq INTEGER PRIMARY KEY, source TEXT NOT NULL, target TEXT, flags TEXT NOT NULL);
 ";
 
 /// Creates the tables and writes the NCCI tables and GEMs, inside the book's write transaction.
@@ -56,12 +56,12 @@ pub(super) fn write(tx: &Transaction<'_>, billing: &BillingTables) -> Result<()>
     for m in t.mue_entries() {
         st.execute(params![t.code(m.code).as_str(), m.mue_value, m.adjudication_indicator, t.rationale(u32::from(m.rationale))])?;
     }
-    let mut st = tx.prepare("INSERT INTO gems VALUES (?1, ?2, ?3, ?4, ?5)")?;
     for direction in Direction::ALL {
+        let mut st = tx.prepare(&format!("INSERT INTO gems_{direction} VALUES (?1, ?2, ?3, ?4)"))?;
         for (seq, r) in billing.gems.rows(direction).enumerate() {
             let flags =
                 format!("{}{}{}{}{}", u8::from(r.approximate), u8::from(r.no_map), u8::from(r.combination), r.scenario, r.choice_list);
-            st.execute(params![direction.as_str(), seq as i64, r.source, r.target, flags])?;
+            st.execute(params![seq as i64, r.source, r.target, flags])?;
         }
     }
     Ok(())
@@ -130,8 +130,8 @@ pub(super) fn read(conn: &Connection) -> Result<BillingTables> {
 
     let mut gems = Gems::default();
     for direction in Direction::ALL {
-        let mut st = conn.prepare("SELECT source, target, flags FROM gems WHERE direction = ?1 ORDER BY seq")?;
-        let mut rows = st.query([direction.as_str()])?;
+        let mut st = conn.prepare(&format!("SELECT source, target, flags FROM gems_{direction} ORDER BY seq"))?;
+        let mut rows = st.query([])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let source: String = r.get(0)?;

@@ -76,7 +76,7 @@ impl Tokens {
         let mut chars = text.chars().enumerate().peekable();
         while let Some((ci, c)) = chars.next() {
             let ci = ci as u32;
-            if fold_into(c, &mut run.part) {
+            if fold_into(c, &mut run.text) {
                 if run.parts.is_empty() && run.part_start.is_none() {
                     run.start = ci;
                     run.core = depth == 0;
@@ -136,26 +136,26 @@ impl Tokens {
         }
         let first_pos = *pos;
         let mut emitted: u8 = 0;
-        let mut compound = String::new();
         let whole_ok = run.parts.len() <= MAX_COMPOUND_PARTS && run.parts.len() > 1;
-        for (i, (word, possessive, cs, ce)) in run.parts.iter().enumerate() {
-            if whole_ok {
-                compound.push_str(word);
-            }
+        for (i, &(ws, we, possessive, cs, ce)) in run.parts.iter().enumerate() {
+            let word = run.text.get(ws as usize..we as usize).unwrap_or("");
             // A possessive `'s` is not a word of its own.
-            if i > 0 && *possessive && word == "s" {
+            if i > 0 && possessive && word == "s" {
                 continue;
             }
-            if word.len() > MAX_WORD_LEN || STOP_WORDS.contains(&word.as_str()) {
+            if word.len() > MAX_WORD_LEN || STOP_WORDS.contains(&word) {
                 continue;
             }
-            let core = run.core && !NON_CORE_WORDS.contains(&word.as_str());
-            self.push(word, (*cs, *ce), *pos, 0, core);
+            let core = run.core && !NON_CORE_WORDS.contains(&word);
+            self.push(word, (cs, ce), *pos, 0, core);
             *pos = pos.saturating_add(1);
             emitted += 1;
         }
-        if whole_ok && emitted > 0 && compound.len() <= MAX_WORD_LEN {
+        // The parts are contiguous in `run.text`: the compound is all of it.
+        if whole_ok && emitted > 0 && run.text.len() <= MAX_WORD_LEN {
+            let compound = std::mem::take(&mut run.text);
             self.push(&compound, (run.start, run.end), first_pos, emitted, run.core);
+            run.text = compound;
         }
         run.reset();
     }
@@ -170,10 +170,12 @@ impl Tokens {
 /// A run of letters and digits, possibly joined by hyphens or apostrophes.
 #[derive(Default)]
 struct Run {
-    /// Finished parts: folded word, whether it followed an apostrophe, char range.
-    parts: Vec<(String, bool, u32, u32)>,
-    /// The part being read.
-    part: String,
+    /// The folded parts, one after the other (the part being read at the end).
+    text: String,
+    /// Finished parts: byte range in `text`, whether it followed an apostrophe, char range.
+    parts: Vec<(u32, u32, bool, u32, u32)>,
+    /// Where the part being read begins in `text`, and its first char.
+    part_from: u32,
     part_start: Option<u32>,
     /// Whether the part being read follows an apostrophe.
     after_apostrophe: bool,
@@ -185,15 +187,16 @@ struct Run {
 impl Run {
     fn close_part(&mut self, next_after_apostrophe: bool) {
         if let Some(s) = self.part_start.take() {
-            let word = std::mem::take(&mut self.part);
-            self.parts.push((word, self.after_apostrophe, s, self.end));
+            self.parts.push((self.part_from, self.text.len() as u32, self.after_apostrophe, s, self.end));
+            self.part_from = self.text.len() as u32;
         }
         self.after_apostrophe = next_after_apostrophe;
     }
 
     fn reset(&mut self) {
         self.parts.clear();
-        self.part.clear();
+        self.text.clear();
+        self.part_from = 0;
         self.part_start = None;
         self.after_apostrophe = false;
     }
