@@ -1,17 +1,18 @@
 //! `codelookup.Book`: the compiled code book (`codelookup.open()`), lookups and validity.
 //!
 //! Records are immutable, so the binding keeps the Python object of each record it has built
-//! (up to [`CACHE_CAPACITY`] per book) and hands the same object out again: a repeated lookup
-//! costs a key normalisation and a hash probe, which keeps single lookups near the cost of a
-//! `dict` and lets `lookup_many` over a claims column build each distinct record once.
+//! (up to [`CACHE_CAPACITY`] per book and system filter) and hands the same object out again.
+//! The caches are Python dicts keyed by the caller's exact spelling of the code: they assume
+//! nothing about how the core reads a spelling (which system a dot or a letter points to), only
+//! that the same text and system give the same answer, and a repeated lookup costs one dict
+//! probe of a `str` whose hash Python has already computed.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
 
-use codelookup::{Book, Key, System};
+use codelookup::record::CodeRecord;
+use codelookup::{Book, System};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString, PyTuple};
@@ -20,8 +21,8 @@ use crate::error::IntoPyResult;
 use crate::quota::{PyDecision, PyQuota};
 use crate::record::PyCodeRecord;
 
-/// How many record objects (and, separately, title strings) a book keeps for reuse; when full,
-/// a cache starts again empty.
+/// How many record objects (and, separately, title strings) a book keeps for reuse per system
+/// filter; when full, a cache starts again empty.
 pub const CACHE_CAPACITY: usize = 1 << 16;
 
 /// An open code book. Safe to share between threads; every method may be called concurrently.
@@ -32,39 +33,27 @@ pub const CACHE_CAPACITY: usize = 1 << 16;
 pub struct PyBook {
     book: Book,
     path: Option<PathBuf>,
-    cache: Mutex<RecordCache>,
-    titles: Mutex<TitleCache>,
+    /// Per system filter ([`slot`]): the exact `str` passed to `lookup` -> its `CodeRecord`.
+    records: Vec<Py<PyDict>>,
+    /// Per system filter: the exact `str` passed to `title` -> the title `str`.
+    titles: Vec<Py<PyDict>>,
 }
 
-type RecordCache = HashMap<u64, Py<PyCodeRecord>, BuildHasherDefault<PackedKeyHasher>>;
-/// The `str` objects `Book.title` returned, by the same keys.
-type TitleCache = HashMap<u64, Py<PyString>, BuildHasherDefault<PackedKeyHasher>>;
-
-/// A cache key: the normalised code's seven bytes and the system filter packed in a `u64`
-/// (normalised keys are ASCII letters and digits, so the zero padding cannot collide).
-fn cache_key(key: &Key, system: Option<System>) -> u64 {
-    let mut bytes = [0u8; 8];
-    bytes[..key.as_bytes().len()].copy_from_slice(key.as_bytes());
-    bytes[7] = system.map_or(0, |s| 1 + System::ALL.iter().position(|&a| a == s).unwrap_or(0) as u8);
-    u64::from_le_bytes(bytes)
+/// The cache of a system filter: 0 for none, then one per system.
+fn slot(system: Option<System>) -> usize {
+    system.map_or(0, |s| 1 + System::ALL.iter().position(|&a| a == s).unwrap_or(0))
 }
 
-/// Hashes the packed `u64` keys with one multiplication (Fibonacci hashing).
-#[derive(Default)]
-struct PackedKeyHasher(u64);
+fn new_caches(py: Python<'_>) -> Vec<Py<PyDict>> {
+    (0..=System::ALL.len()).map(|_| PyDict::new(py).unbind()).collect()
+}
 
-impl Hasher for PackedKeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
+/// Stores `value` under `key`, starting the cache afresh when it is full.
+fn remember(cache: &Bound<'_, PyDict>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    if cache.len() >= CACHE_CAPACITY {
+        cache.clear();
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (v ^ (v >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+    cache.set_item(key, value)
 }
 
 #[cfg(not(windows))]
@@ -103,21 +92,6 @@ impl PyBook {
     pub(crate) fn book(&self) -> &Book {
         &self.book
     }
-
-    fn cached(&self, py: Python<'_>, key: u64) -> Option<Py<PyCodeRecord>> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key).map(|r| r.clone_ref(py))
-    }
-
-    fn remember(&self, entries: Vec<(u64, Py<PyCodeRecord>)>) {
-        let evicted = {
-            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            let evicted = if cache.len() + entries.len() > CACHE_CAPACITY { std::mem::take(&mut *cache) } else { RecordCache::default() };
-            cache.extend(entries.into_iter().take(CACHE_CAPACITY));
-            evicted
-        };
-        // Dropped after the lock is released: releasing Python objects may run Python code.
-        drop(evicted);
-    }
 }
 
 #[pymethods]
@@ -135,7 +109,7 @@ impl PyBook {
             Some(p) => Book::open(p),
             None => Book::open_default(),
         });
-        Ok(PyBook { book: book.py_err()?, path, cache: Mutex::new(RecordCache::default()), titles: Mutex::new(TitleCache::default()) })
+        Ok(PyBook { book: book.py_err()?, path, records: new_caches(py), titles: new_caches(py) })
     }
 
     /// The book file this book was opened from; None for the embedded book.
@@ -151,19 +125,18 @@ impl PyBook {
     /// searched; without, the first system that has the code answers and `also_in` names the
     /// others. Raises `InvalidCode` for input that cannot be a code, `NotFound` (with
     /// `suggestions`) for a well-formed code the book does not have, `UnknownSystem` for a bad
-    /// `system`. Cost: a few microseconds the first time, then well under one (the record
+    /// `system`. Cost: a few microseconds the first time, then one dict probe (the record
     /// object is reused).
     #[pyo3(signature = (code, system=None))]
     fn lookup(&self, py: Python<'_>, code: &Bound<'_, PyString>, system: Option<&Bound<'_, PyString>>) -> PyResult<Py<PyCodeRecord>> {
         let system = parse_system(system)?;
-        let code = text(code);
-        let key = cache_key(&Key::parse_for(&code, system).py_err()?, system);
-        if let Some(rec) = self.cached(py, key) {
-            return Ok(rec);
+        let cache = self.records[slot(system)].bind(py);
+        if let Some(rec) = cache.get_item(code)? {
+            return Ok(rec.cast_into::<PyCodeRecord>()?.unbind());
         }
-        let rec = Py::new(py, PyCodeRecord::from(self.book.lookup(&code, system).py_err()?))?;
-        self.remember(vec![(key, rec.clone_ref(py))]);
-        Ok(rec)
+        let rec = Bound::new(py, PyCodeRecord::from(self.book.lookup(&text(code), system).py_err()?))?;
+        remember(cache, code, &rec)?;
+        Ok(rec.unbind())
     }
 
     /// Like `lookup`, but returns a list with one record for each system that has the code
@@ -185,8 +158,8 @@ impl PyBook {
     ///
     /// `codes` is any iterable of `str`: a list, a tuple, a generator, a pandas `Series` or a
     /// numpy array. Missing values (None, NaN, `pandas.NA`) give None; any other non-`str` item
-    /// raises `TypeError`. The GIL is released while the book is searched; each distinct code
-    /// is looked up once and equal codes share one record object.
+    /// raises `TypeError`. The GIL is released while the book is searched; each distinct
+    /// spelling is looked up once and shares one record object.
     #[pyo3(signature = (codes, system=None))]
     fn lookup_many<'py>(
         &self,
@@ -196,47 +169,44 @@ impl PyBook {
     ) -> PyResult<Bound<'py, PyList>> {
         let system = parse_system(system)?;
         let items = collect_codes(codes)?;
-        let texts: Vec<Option<Cow<'_, str>>> = items.iter().map(|i| i.as_ref().map(text)).collect();
+        let cache = self.records[slot(system)].bind(py);
 
-        // Normalise without the GIL: a cache key per item, None where the input is no code.
-        let keys: Vec<Option<u64>> = py.detach(|| {
-            texts.iter().map(|t| t.as_deref().and_then(|t| Key::parse_for(t, system).ok()).map(|k| cache_key(&k, system))).collect()
-        });
-
-        // Reuse the record objects already built; note each distinct missing key once.
-        let mut out: Vec<Option<Py<PyCodeRecord>>> = Vec::with_capacity(keys.len());
-        let mut missing: HashMap<u64, usize, BuildHasherDefault<PackedKeyHasher>> = HashMap::default();
-        let mut to_find: Vec<(u64, &str)> = Vec::new();
-        {
-            let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            for (i, key) in keys.iter().enumerate() {
-                let found = key.and_then(|k| cache.get(&k)).map(|r| r.clone_ref(py));
-                if let (None, Some(k)) = (&found, key) {
-                    missing.entry(*k).or_insert_with(|| {
-                        to_find.push((*k, texts[i].as_deref().unwrap_or_default()));
-                        to_find.len() - 1
-                    });
-                }
-                out.push(found);
+        // Reuse the record objects already built; note each distinct new spelling once.
+        let mut out: Vec<Option<Bound<'py, PyAny>>> = Vec::with_capacity(items.len());
+        let mut distinct: HashMap<Cow<'_, str>, usize> = HashMap::new();
+        let mut to_find: Vec<Cow<'_, str>> = Vec::new();
+        let mut keys: Vec<&Bound<'py, PyString>> = Vec::new();
+        let mut pending: Vec<(usize, usize)> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let found = match item {
+                Some(s) => cache.get_item(s)?,
+                None => None,
+            };
+            if let (None, Some(s)) = (&found, item) {
+                let t = text(s);
+                let j = *distinct.entry(t.clone()).or_insert_with(|| {
+                    to_find.push(t);
+                    keys.push(s);
+                    keys.len() - 1
+                });
+                pending.push((i, j));
             }
+            out.push(found);
         }
 
-        // Look the distinct new codes up without the GIL.
-        let found: Vec<Option<codelookup::record::CodeRecord>> =
-            py.detach(|| to_find.iter().map(|(_, code)| self.book.lookup(code, system).ok()).collect());
-        let mut fresh: Vec<Option<Py<PyCodeRecord>>> = Vec::with_capacity(found.len());
-        for rec in found {
-            fresh.push(rec.map(|r| Py::new(py, PyCodeRecord::from(r))).transpose()?);
-        }
-        if !to_find.is_empty() {
-            for (slot, key) in out.iter_mut().zip(&keys) {
-                if let (None, Some(k)) = (&slot, key) {
-                    if let Some(&j) = missing.get(k) {
-                        *slot = fresh[j].as_ref().map(|r| r.clone_ref(py));
-                    }
-                }
+        // Look the new codes up without the GIL.
+        let book = &self.book;
+        let found: Vec<Option<CodeRecord>> = py.detach(|| to_find.iter().map(|t| book.lookup(t, system).ok()).collect());
+        let mut fresh: Vec<Option<Bound<'py, PyAny>>> = Vec::with_capacity(found.len());
+        for (key, rec) in keys.into_iter().zip(found) {
+            let obj = rec.map(|r| Bound::new(py, PyCodeRecord::from(r))).transpose()?.map(Bound::into_any);
+            if let Some(obj) = &obj {
+                remember(cache, key, obj)?;
             }
-            self.remember(to_find.iter().zip(&fresh).filter_map(|((k, _), r)| r.as_ref().map(|r| (*k, r.clone_ref(py)))).collect());
+            fresh.push(obj);
+        }
+        for (i, j) in pending {
+            out[i] = fresh[j].clone();
         }
         PyList::new(py, out)
     }
@@ -250,23 +220,15 @@ impl PyBook {
         py: Python<'py>,
         code: &Bound<'py, PyString>,
         system: Option<&Bound<'py, PyString>>,
-    ) -> PyResult<Option<Py<PyString>>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let system = parse_system(system)?;
-        let code = text(code);
-        let Ok(key) = Key::parse_for(&code, system) else { return Ok(None) };
-        let key = cache_key(&key, system);
-        if let Some(t) = self.titles.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return Ok(Some(t.clone_ref(py)));
+        let cache = self.titles[slot(system)].bind(py);
+        if let Some(title) = cache.get_item(code)? {
+            return Ok(Some(title));
         }
-        let Some(title) = self.book.title(&code, system) else { return Ok(None) };
-        let title = PyString::new(py, title).unbind();
-        let evicted = {
-            let mut titles = self.titles.lock().unwrap_or_else(PoisonError::into_inner);
-            let evicted = if titles.len() >= CACHE_CAPACITY { std::mem::take(&mut *titles) } else { TitleCache::default() };
-            titles.insert(key, title.clone_ref(py));
-            evicted
-        };
-        drop(evicted);
+        let Some(title) = self.book.title(&text(code), system) else { return Ok(None) };
+        let title = PyString::new(py, title).into_any();
+        remember(cache, code, &title)?;
         Ok(Some(title))
     }
 

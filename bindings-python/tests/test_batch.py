@@ -28,10 +28,10 @@ def test_system_filter(book):
         book.lookup_many(["B20"], system="snomed")
 
 
-def test_equal_codes_share_one_object(book):
-    a, b, c = book.lookup_many(["E11.9", "e119", " E11.9 "])
-    assert a is b is c
-    assert a == book.lookup("E11.9")
+def test_repeated_codes_share_one_object(book):
+    a, b, c, d = book.lookup_many(["E11.9", "e119", "E11.9", " E11.9 "])
+    assert a is c and a == b == d
+    assert a is book.lookup("E11.9")
 
 
 def test_empty(book):

@@ -26,6 +26,7 @@ def test_shared_book_many_threads(book, sample_codes):
 def test_lookup_many_releases_the_gil(book, sample_codes):
     """While one thread runs a big batch, another thread keeps running Python code."""
     codes = sample_codes * 100  # 1,000,000
+    book = codelookup.open(book.path)  # a fresh Book: no record built yet
     ticks = []
     done = threading.Event()
 

@@ -126,3 +126,11 @@ def test_every_public_name_has_a_docstring():
                 if attr.startswith("_"):
                     continue
                 assert getattr(member, "__doc__", None), f"{name}.{attr}"
+
+
+def test_spelling_decides_like_the_core(book):
+    """The caches are keyed by the exact spelling, so each spelling gets the core's own answer."""
+    for spelling in ["J1100", "j1100", "J11.00", "j11.00", "J1100"]:
+        assert book.lookup(spelling) == book.lookup_all(spelling)[0]
+        assert book.title(spelling) == book.lookup(spelling).title
+        assert book.lookup_many([spelling])[0] == book.lookup(spelling)
