@@ -445,7 +445,7 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
         return Err(Error::Book("this book has no NCCI edits; build it with the NCCI sources".into()));
     }
     let n = lines.len();
-    let mut codes: Vec<String> = Vec::with_capacity(n);
+    let mut keys: Vec<Key> = Vec::with_capacity(n);
     let mut ids: Vec<Option<u32>> = Vec::with_capacity(n);
     let mut mods: Vec<LineModifiers> = Vec::with_capacity(n);
     // (code id, line) of the lines whose code has NCCI edits, by code id.
@@ -463,7 +463,7 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
             known.push((id, i as u32));
         }
         ids.push(id);
-        codes.push(key.as_str().to_string());
+        keys.push(key);
         mods.push(LineModifiers::of(&line.modifiers));
     }
     known.sort_unstable();
@@ -521,8 +521,8 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
             denied_lines.push(j);
         }
         ptp.push(PtpEdit {
-            column1: codes[i].clone(),
-            column2: codes[j].clone(),
+            column1: keys[i].as_str().to_owned(),
+            column2: keys[j].as_str().to_owned(),
             column1_line: i,
             column2_line: j,
             modifier_indicator: e.modifier_indicator,
@@ -547,7 +547,7 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
             }
         }
         mue.push(MueResult {
-            code: codes[i].clone(),
+            code: keys[i].as_str().to_owned(),
             lines: vec![i],
             units: lines[i].units,
             mue_value: m.mue_value,
