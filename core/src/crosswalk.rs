@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::Book;
 use crate::code::{truncate_for_message, Key, System};
 use crate::error::{Error, Result};
-use crate::import::gems::GemRow;
+use crate::import::gems::{GemFlags, GemRow};
 
 /// Which way to cross.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -150,29 +150,57 @@ impl Gems {
         }
     }
 
-    /// Sets one direction's table from GEM rows (read from the file or from a stored book).
+    /// Sets one direction's table from GEM rows (read from a GEM file).
     pub fn set(&mut self, direction: Direction, rows: Vec<GemRow>) -> Result<()> {
-        let key = |s: &str| Key::parse(s).map_err(|e| Error::Book(format!("GEM code {s:?}: {e}")));
-        let mut entries = Vec::with_capacity(rows.len());
-        for r in rows {
-            if r.no_map != r.target.is_none() || r.scenario > 9 || r.choice_list > 9 {
-                return Err(Error::Book(format!("GEM row for {} has inconsistent flags", r.source)));
-            }
-            entries.push(GemEntry {
-                source: key(&r.source)?,
-                target: r.target.as_deref().map(key).transpose()?,
-                flags: u8::from(r.approximate) | (u8::from(r.no_map) << 1) | (u8::from(r.combination) << 2),
+        self.clear(direction);
+        for r in &rows {
+            let flags = GemFlags {
+                approximate: r.approximate,
+                no_map: r.no_map,
+                combination: r.combination,
                 scenario: r.scenario,
                 choice_list: r.choice_list,
-            });
+            };
+            self.push(direction, &r.source, r.target.as_deref(), flags)?;
         }
-        entries.sort_by(|a, b| a.source.as_bytes().cmp(b.source.as_bytes()));
-        entries.shrink_to_fit();
-        match direction {
-            Direction::Icd9To10 => self.icd9_to_icd10 = entries,
-            Direction::Icd10To9 => self.icd10_to_icd9 = entries,
-        }
+        self.finish(direction);
         Ok(())
+    }
+
+    /// Empties one direction's table.
+    pub fn clear(&mut self, direction: Direction) {
+        self.table_mut(direction).clear();
+    }
+
+    /// Appends one row to a direction's table; [`Gems::finish`] sorts it once every row is in.
+    pub fn push(&mut self, direction: Direction, source: &str, target: Option<&str>, f: GemFlags) -> Result<()> {
+        let key = |s: &str| Key::parse(s).map_err(|e| Error::Book(format!("GEM code {s:?}: {e}")));
+        if f.no_map != target.is_none() || f.scenario > 9 || f.choice_list > 9 {
+            return Err(Error::Book(format!("GEM row for {source} has inconsistent flags")));
+        }
+        let entry = GemEntry {
+            source: key(source)?,
+            target: target.map(key).transpose()?,
+            flags: u8::from(f.approximate) | (u8::from(f.no_map) << 1) | (u8::from(f.combination) << 2),
+            scenario: f.scenario,
+            choice_list: f.choice_list,
+        };
+        self.table_mut(direction).push(entry);
+        Ok(())
+    }
+
+    /// Sorts a direction's table by source code (stable: file order within a source).
+    pub fn finish(&mut self, direction: Direction) {
+        let t = self.table_mut(direction);
+        t.sort_by(|a, b| a.source.as_bytes().cmp(b.source.as_bytes()));
+        t.shrink_to_fit();
+    }
+
+    fn table_mut(&mut self, direction: Direction) -> &mut Vec<GemEntry> {
+        match direction {
+            Direction::Icd9To10 => &mut self.icd9_to_icd10,
+            Direction::Icd10To9 => &mut self.icd10_to_icd9,
+        }
     }
 
     /// Number of rows in one direction.

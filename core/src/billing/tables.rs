@@ -228,55 +228,52 @@ impl NcciTables {
     pub fn from_parts(
         codes: Vec<Key>,
         rationales: Vec<Box<str>>,
-        groups: Vec<(u32, Vec<u32>, Option<Vec<u32>>)>,
+        groups: Vec<(u32, u32)>,
+        ptp: Vec<u32>,
+        ptp_dates: Vec<u32>,
         mue: Vec<MueEntry>,
     ) -> Result<NcciTables> {
         let bad = |what: String| Error::Book(format!("corrupt code book: NCCI tables: {what}"));
         if codes.windows(2).any(|w| w[0] >= w[1]) {
             return Err(bad("codes are not sorted".into()));
         }
-        if codes.len() > MAX_CODES || rationales.len() > MAX_RATIONALES {
-            return Err(bad("too many codes or rationales".into()));
+        if codes.len() > MAX_CODES || rationales.len() > MAX_RATIONALES || ptp.len() > u32::MAX as usize {
+            return Err(bad("too many codes, rationales or edits".into()));
+        }
+        if groups.iter().map(|g| u64::from(g.1)).sum::<u64>() != ptp.len() as u64 {
+            return Err(bad("the edit counts do not add up".into()));
+        }
+        if !ptp_dates.is_empty() && ptp_dates.len() != ptp.len() {
+            return Err(bad("the dates do not match the edits".into()));
         }
         let n = codes.len() as u32;
-        let dated = groups.first().is_some_and(|g| g.2.is_some());
         let mut ptp_start = Vec::new();
-        let mut ptp = Vec::with_capacity(groups.iter().map(|g| g.1.len()).sum());
-        let mut ptp_dates = Vec::with_capacity(if dated { ptp.capacity() } else { 0 });
         if !groups.is_empty() {
             ptp_start.reserve(codes.len() + 1);
-            let mut next = 0u32;
-            for (column1, edits, dates) in groups {
-                if column1 >= n || column1 < next {
-                    return Err(bad(format!("column 1 id {column1} out of order or range")));
+            let (mut next, mut at) = (0u32, 0usize);
+            for (column1, count) in groups {
+                if column1 >= n || column1 < next || count == 0 {
+                    return Err(bad(format!("column 1 id {column1} out of order or range, or without edits")));
                 }
                 while next <= column1 {
-                    ptp_start.push(ptp.len() as u32);
+                    ptp_start.push(at as u32);
                     next += 1;
                 }
-                if edits.is_empty() || edits.windows(2).any(|w| w[0] >> CODE_SHIFT > w[1] >> CODE_SHIFT) {
-                    return Err(bad(format!("edits of column 1 id {column1} are empty or not sorted")));
+                let edits = &ptp[at..at + count as usize];
+                if edits.windows(2).any(|w| w[0] >> CODE_SHIFT > w[1] >> CODE_SHIFT) {
+                    return Err(bad(format!("edits of column 1 id {column1} are not sorted")));
                 }
-                for &e in &edits {
-                    if e >> CODE_SHIFT >= n
+                if edits.iter().any(|&e| {
+                    e >> CODE_SHIFT >= n
                         || (e >> INDICATOR_SHIFT) & 3 == 3
                         || (e & ((1 << RATIONALE_BITS) - 1)) as usize >= rationales.len()
-                    {
-                        return Err(bad(format!("an edit of column 1 id {column1} points past the tables")));
-                    }
+                }) {
+                    return Err(bad(format!("an edit of column 1 id {column1} points past the tables")));
                 }
-                match (dated, dates) {
-                    (true, Some(d)) if d.len() == edits.len() => ptp_dates.extend(d),
-                    (false, None) => {}
-                    _ => return Err(bad(format!("dates of column 1 id {column1} do not match its edits"))),
-                }
-                ptp.extend(edits);
-                if ptp.len() > u32::MAX as usize {
-                    return Err(bad("too many edits".into()));
-                }
+                at += count as usize;
             }
             while next <= n {
-                ptp_start.push(ptp.len() as u32);
+                ptp_start.push(at as u32);
                 next += 1;
             }
         }
@@ -391,16 +388,17 @@ impl NcciBuilder {
         // By column 1, column 2, then date (a pair's periods in order), then the rest.
         packed.sort_unstable_by_key(|&(c1, e, d)| (c1, e >> CODE_SHIFT, d, e));
         packed.dedup();
-        let mut groups: Vec<(u32, Vec<u32>, Option<Vec<u32>>)> = Vec::new();
+        let mut groups: Vec<(u32, u32)> = Vec::new();
+        let mut edits = Vec::with_capacity(packed.len());
+        let mut dates = Vec::with_capacity(if dated { packed.len() } else { 0 });
         for (c1, e, d) in packed {
-            if groups.last().is_none_or(|g| g.0 != c1) {
-                groups.push((c1, Vec::new(), dated.then(Vec::new)));
+            match groups.last_mut() {
+                Some(g) if g.0 == c1 => g.1 += 1,
+                _ => groups.push((c1, 1)),
             }
-            if let Some(g) = groups.last_mut() {
-                g.1.push(e);
-                if let Some(dates) = &mut g.2 {
-                    dates.push(d);
-                }
+            edits.push(e);
+            if dated {
+                dates.push(d);
             }
         }
 
@@ -418,7 +416,7 @@ impl NcciBuilder {
         if let Some(w) = mue.windows(2).find(|w| w[0].code == w[1].code) {
             return Err(Error::Book(format!("code {} has two different MUEs", codes[w[0].code as usize])));
         }
-        NcciTables::from_parts(codes, rationales, groups, mue)
+        NcciTables::from_parts(codes, rationales, groups, edits, dates, mue)
     }
 }
 
@@ -523,12 +521,21 @@ mod tests {
         let k = |s: &str| Key::parse(s).unwrap();
         let codes = vec![k("11900"), k("20610")];
         let rats: Vec<Box<str>> = vec!["x".into()];
-        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![1 << CODE_SHIFT], None)], vec![]).is_ok());
-        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![5 << CODE_SHIFT], None)], vec![]).is_err());
-        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![1 << CODE_SHIFT | 1], None)], vec![]).is_err());
-        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(7, vec![0], None)], vec![]).is_err());
-        assert!(NcciTables::from_parts(codes.clone(), rats.clone(), vec![(0, vec![0], Some(vec![]))], vec![]).is_err());
-        assert!(NcciTables::from_parts(vec![k("20610"), k("11900")], rats, vec![], vec![]).is_err());
+        let parts = |groups: Vec<(u32, u32)>, edits: Vec<u32>, dates: Vec<u32>| {
+            NcciTables::from_parts(codes.clone(), rats.clone(), groups, edits, dates, vec![])
+        };
+        assert!(parts(vec![(0, 1)], vec![1 << CODE_SHIFT], vec![]).is_ok());
+        assert!(parts(vec![(0, 1)], vec![1 << CODE_SHIFT], vec![7]).is_ok());
+        assert!(parts(vec![(0, 1)], vec![5 << CODE_SHIFT], vec![]).is_err(), "column 2 out of range");
+        assert!(parts(vec![(0, 1)], vec![1 << CODE_SHIFT | 1], vec![]).is_err(), "rationale out of range");
+        assert!(parts(vec![(0, 1)], vec![3 << INDICATOR_SHIFT], vec![]).is_err(), "indicator out of range");
+        assert!(parts(vec![(7, 1)], vec![0], vec![]).is_err(), "column 1 out of range");
+        assert!(parts(vec![(0, 2)], vec![0], vec![]).is_err(), "counts do not add up");
+        assert!(parts(vec![(0, 0), (1, 1)], vec![0], vec![]).is_err(), "empty group");
+        assert!(parts(vec![(1, 1), (0, 1)], vec![0, 0], vec![]).is_err(), "groups out of order");
+        assert!(parts(vec![(0, 2)], vec![1 << CODE_SHIFT, 0], vec![]).is_err(), "edits out of order");
+        assert!(parts(vec![(0, 1)], vec![0], vec![1, 2]).is_err(), "dates do not match");
+        assert!(NcciTables::from_parts(vec![k("20610"), k("11900")], rats, vec![], vec![], vec![], vec![]).is_err());
         assert!(pack_date(d("1960-01-01")).is_err());
     }
 }

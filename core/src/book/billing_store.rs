@@ -22,7 +22,7 @@ use crate::billing::BillingTables;
 use crate::code::Key;
 use crate::crosswalk::{Direction, Gems};
 use crate::error::{Error, Result};
-use crate::import::gems::{parse_flags, GemRow};
+use crate::import::gems::parse_flags;
 
 const SCHEMA: &str = "
 CREATE TABLE ncci_codes(id INTEGER PRIMARY KEY, code TEXT NOT NULL);
@@ -94,20 +94,27 @@ pub(super) fn read(conn: &Connection) -> Result<BillingTables> {
         rationales.push(r.get::<_, String>(1)?.into_boxed_str());
     }
 
-    let words = |b: Vec<u8>| -> Result<Vec<u32>> {
-        if b.len() % 4 != 0 {
+    let mut st = conn.prepare("SELECT column1, edits, dates FROM ncci_ptp ORDER BY column1")?;
+    let (mut groups, mut edits, mut dates) = (Vec::new(), Vec::new(), Vec::new());
+    let words = |b: &[u8], into: &mut Vec<u32>| -> Result<u32> {
+        if b.len() % 4 != 0 || b.len() / 4 > u32::MAX as usize {
             return Err(bad("an NCCI edit list is not a list of 32-bit words".into()));
         }
-        Ok(b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        into.extend(b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        Ok((b.len() / 4) as u32)
     };
-    let mut st = conn.prepare("SELECT column1, edits, dates FROM ncci_ptp ORDER BY column1")?;
-    let mut groups = Vec::new();
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         let column1: i64 = r.get(0)?;
         let column1 = u32::try_from(column1).map_err(|_| bad(format!("NCCI column 1 id {column1}")))?;
-        let dates: Option<Vec<u8>> = r.get(2)?;
-        groups.push((column1, words(r.get(1)?)?, dates.map(words).transpose()?));
+        let blob = |i: usize| r.get_ref(i).map_err(Error::from)?.as_blob_or_null().map_err(|e| bad(format!("NCCI edits: {e}")));
+        let count = words(blob(1)?.unwrap_or_default(), &mut edits)?;
+        match blob(2)? {
+            Some(d) if words(d, &mut dates)? == count => {}
+            None if dates.is_empty() => {}
+            _ => return Err(bad(format!("the dates of NCCI column 1 id {column1} do not match its edits"))),
+        }
+        groups.push((column1, count));
     }
 
     let mut st = conn.prepare("SELECT code, mue_value, adjudication_indicator, rationale FROM ncci_mue ORDER BY code")?;
@@ -126,30 +133,19 @@ pub(super) fn read(conn: &Connection) -> Result<BillingTables> {
         });
     }
     mue.sort_unstable_by_key(|m| m.code);
-    let ncci = NcciTables::from_parts(codes, rationales, groups, mue)?;
+    let ncci = NcciTables::from_parts(codes, rationales, groups, edits, dates, mue)?;
 
     let mut gems = Gems::default();
     for direction in Direction::ALL {
         let mut st = conn.prepare(&format!("SELECT source, target, flags FROM gems_{direction} ORDER BY seq"))?;
         let mut rows = st.query([])?;
-        let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let source: String = r.get(0)?;
-            let flags: String = r.get(2)?;
-            let f = parse_flags(&flags).ok_or_else(|| bad(format!("GEM flags {flags:?} of {source}")))?;
-            out.push(GemRow {
-                source,
-                target: r.get(1)?,
-                approximate: f.approximate,
-                no_map: f.no_map,
-                combination: f.combination,
-                scenario: f.scenario,
-                choice_list: f.choice_list,
-            });
+            let text = |i: usize| -> Result<Option<&str>> { r.get_ref(i)?.as_str_or_null().map_err(|e| bad(format!("GEM row: {e}"))) };
+            let (source, target, flags) = (text(0)?.unwrap_or_default(), text(1)?, text(2)?.unwrap_or_default());
+            let f = parse_flags(flags).ok_or_else(|| bad(format!("GEM flags {flags:?} of {source}")))?;
+            gems.push(direction, source, target, f)?;
         }
-        if !out.is_empty() {
-            gems.set(direction, out)?;
-        }
+        gems.finish(direction);
     }
     Ok(BillingTables { ncci, gems })
 }
