@@ -440,6 +440,41 @@ impl Book {
     }
 }
 
+/// Calls `f(edit index, column 1 line, column 2 line)` for every PTP edit whose column 1 and
+/// column 2 codes are both among `known` ((code id, line), sorted), the line pairs in any order
+/// and a line paired with itself included (callers skip those).
+///
+/// A short edit list is scanned (sequential reads) against a 1024-bit filter of the codes; a
+/// long one is searched once per code, each search starting where the last ended.
+fn for_each_pair(t: &NcciTables, known: &[(u32, u32)], f: &mut dyn FnMut(usize, u32, u32)) {
+    let mut filter = [0u64; 16];
+    for &(id, _) in known {
+        filter[(id as usize >> 6) & 15] |= 1 << (id & 63);
+    }
+    for &(c1, i) in known {
+        let range = t.column1_range(c1);
+        if range.len() <= 16 * known.len() {
+            for k in range {
+                let c2 = t.column2_at(k);
+                if filter[(c2 as usize >> 6) & 15] & (1 << (c2 & 63)) != 0 {
+                    let from = known.partition_point(|x| x.0 < c2);
+                    for &(_, j) in known[from..].iter().take_while(|x| x.0 == c2) {
+                        f(k, i, j);
+                    }
+                }
+            }
+        } else {
+            let mut at = range.start;
+            for &(c2, j) in known {
+                at = t.lower_bound(at..range.end, c2);
+                for k in t.equal_from(at, range.end, c2) {
+                    f(k, i, j);
+                }
+            }
+        }
+    }
+}
+
 fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<NaiveDate>) -> Result<ClaimCheck> {
     if t.is_empty() {
         return Err(Error::Book("this book has no NCCI edits; build it with the NCCI sources".into()));
@@ -480,36 +515,7 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
             hits.push((i, j, k as u32, by));
         }
     };
-    // A 1024-bit filter of the claim's code ids, for scanning short edit lists.
-    let mut filter = [0u64; 16];
-    for &(id, _) in &known {
-        filter[(id as usize >> 6) & 15] |= 1 << (id & 63);
-    }
-    for &(c1, i) in &known {
-        let range = t.column1_range(c1);
-        if range.len() <= 16 * known.len() {
-            // A short list: scan it (sequential reads) and look up the candidates.
-            for k in range {
-                let c2 = t.column2_at(k);
-                if filter[(c2 as usize >> 6) & 15] & (1 << (c2 & 63)) != 0 {
-                    let from = known.partition_point(|x| x.0 < c2);
-                    for &(_, j) in known[from..].iter().take_while(|x| x.0 == c2) {
-                        consider(k, i, j);
-                    }
-                }
-            }
-        } else {
-            // A long list: one search per code of the claim, each starting where the last ended
-            // (the claim's codes are sorted).
-            let mut at = range.start;
-            for &(c2, j) in &known {
-                at = t.lower_bound(at..range.end, c2);
-                for k in t.equal_from(at, range.end, c2) {
-                    consider(k, i, j);
-                }
-            }
-        }
-    }
+    for_each_pair(t, &known, &mut consider);
     hits.sort_unstable_by_key(|h| (h.0, h.1, h.2));
 
     let mut denied_lines: Vec<usize> = Vec::new();
@@ -571,33 +577,34 @@ where
     S: AsRef<str>,
 {
     let keys = codes.into_iter().map(|c| ncci_key(c.as_ref())).collect::<Result<Vec<_>>>()?;
-    let ids: Vec<Option<u32>> = keys.iter().map(|k| t.code_id(k)).collect();
-    let mut out = Vec::new();
-    for (i, c1) in ids.iter().enumerate() {
-        let Some(c1) = *c1 else { continue };
-        for (j, c2) in ids.iter().enumerate() {
-            let Some(c2) = *c2 else { continue };
-            if i == j {
-                continue;
-            }
-            for k in t.ptp_range(c1, c2) {
-                let e = t.entry(k);
-                out.push(PtpEdit {
-                    column1: keys[i].to_string(),
-                    column2: keys[j].to_string(),
-                    column1_line: i,
-                    column2_line: j,
-                    modifier_indicator: e.modifier_indicator,
-                    rationale: t.rationale(e.rationale).to_string(),
-                    effective: e.effective,
-                    deleted: e.deleted,
-                    bypassed: false,
-                    bypass_modifier: None,
-                });
-            }
+    let mut known: Vec<(u32, u32)> = keys.iter().enumerate().filter_map(|(i, k)| Some((t.code_id(k)?, i as u32))).collect();
+    known.sort_unstable();
+    let mut hits: Vec<(u32, u32, u32)> = Vec::new();
+    for_each_pair(t, &known, &mut |k, i, j| {
+        if i != j {
+            hits.push((i, j, k as u32));
         }
-    }
-    Ok(out)
+    });
+    hits.sort_unstable();
+    Ok(hits
+        .into_iter()
+        .map(|(i, j, k)| {
+            let (i, j) = (i as usize, j as usize);
+            let e = t.entry(k as usize);
+            PtpEdit {
+                column1: keys[i].as_str().to_owned(),
+                column2: keys[j].as_str().to_owned(),
+                column1_line: i,
+                column2_line: j,
+                modifier_indicator: e.modifier_indicator,
+                rationale: t.rationale(e.rationale).to_string(),
+                effective: e.effective,
+                deleted: e.deleted,
+                bypassed: false,
+                bypass_modifier: None,
+            }
+        })
+        .collect())
 }
 
 fn mue(t: &NcciTables, code: &str) -> Result<Option<Mue>> {

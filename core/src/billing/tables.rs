@@ -142,6 +142,7 @@ impl NcciTables {
     }
 
     /// Range in `ptp` of the edits whose column 1 is `column1` and column 2 is `column2`.
+    #[cfg(test)]
     pub fn ptp_range(&self, column1: u32, column2: u32) -> std::ops::Range<usize> {
         let range = self.column1_range(column1);
         let at = self.lower_bound(range.clone(), column2);
