@@ -1,5 +1,6 @@
 //! Date-of-service validity against the CMS files themselves: every code of every order file
-//! FY2014-FY2026 is valid exactly in the fiscal years its order file lists it as billable, and
+//! FY2014-FY2026 is listed in exactly the fiscal years its order file lists it as billable, is
+//! valid on claims in exactly those years from FY2016 (ICD-10 took effect on 2015-10-01), and
 //! the cases a coder knows (M54.5, R05, U07.1) come out right.
 
 use std::collections::{BTreeSet, HashMap};
@@ -72,7 +73,10 @@ fn every_code_of_every_year_is_valid_exactly_in_its_years() {
             if v.status != ValidityStatus::Valid || !years.contains(&fy) {
                 // Only mid-year additions may be valid outside their listed years.
                 let mid_year = v.valid_from.is_some_and(|f| f.format("%m-%d").to_string() != "10-01");
-                assert!(v.valid == years.contains(&fy) || mid_year, "{code} FY{fy}: {v:?}");
+                assert!(v.valid == (years.contains(&fy) && fy >= 2016) || mid_year, "{code} FY{fy}: {v:?}");
+                if fy < 2016 && years.contains(&fy) {
+                    assert!(!v.valid && v.status == ValidityStatus::NotYetValid, "{code} FY{fy}: {v:?}");
+                }
             }
         }
     }

@@ -284,6 +284,9 @@ impl NcciTables {
         if mue.iter().any(|m| m.code >= n || m.rationale as usize >= rationales.len() || !(1..=3).contains(&m.adjudication_indicator)) {
             return Err(bad("an MUE points past the tables".into()));
         }
+        let (mut ptp, mut ptp_dates) = (ptp, ptp_dates);
+        ptp.shrink_to_fit();
+        ptp_dates.shrink_to_fit();
         let mut slots = vec![0u32; if codes.is_empty() { 0 } else { (codes.len() * 2).next_power_of_two() }];
         let mask = slots.len().wrapping_sub(1);
         for (id, key) in codes.iter().enumerate() {

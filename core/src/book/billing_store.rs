@@ -95,7 +95,13 @@ pub(super) fn read(conn: &Connection) -> Result<BillingTables> {
     }
 
     let mut st = conn.prepare("SELECT column1, edits, dates FROM ncci_ptp ORDER BY column1")?;
-    let (mut groups, mut edits, mut dates) = (Vec::new(), Vec::new(), Vec::new());
+    // Reserved exactly: 2 million edits should not become 4 million words of capacity.
+    let (total, dated): (i64, i64) =
+        conn.query_row("SELECT coalesce(sum(length(edits)), 0), coalesce(sum(length(dates)), 0) FROM ncci_ptp", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let words_of = |bytes: i64| usize::try_from(bytes / 4).unwrap_or(0).min(1 << 28);
+    let (mut groups, mut edits, mut dates) = (Vec::new(), Vec::with_capacity(words_of(total)), Vec::with_capacity(words_of(dated)));
     let words = |b: &[u8], into: &mut Vec<u32>| -> Result<u32> {
         if b.len() % 4 != 0 || b.len() / 4 > u32::MAX as usize {
             return Err(bad("an NCCI edit list is not a list of 32-bit words".into()));

@@ -231,7 +231,7 @@ impl BookHistory {
         let current = billable & year_bit(self.last_year) != 0;
         Some(History {
             status,
-            valid_from: extra.and_then(|e| e.valid_from).or(first.map(fiscal_year_start)),
+            valid_from: extra.and_then(|e| e.valid_from).or(first.map(fiscal_year_start)).map(|f| f.max(src::ICD10_EFFECTIVE)),
             valid_until: if current { None } else { last.map(fiscal_year_end) },
             valid_fiscal_years: years(billable).collect(),
             title_changes: extra
@@ -243,7 +243,8 @@ impl BookHistory {
     }
 
     /// Whether an ICD-10 code was billable on a date. Dates after the book's last fiscal year
-    /// are judged by the last year (the book cannot know later code sets).
+    /// are judged by the last year (the book cannot know later code sets); dates before
+    /// [`src::ICD10_EFFECTIVE`] never are.
     fn billable_on(&self, h: Holder, date: NaiveDate) -> bool {
         let (listed, billable) = self.masks_of(h);
         if listed == 0 {
@@ -252,8 +253,11 @@ impl BookHistory {
             let until = e.and_then(|e| e.valid_until);
             return from.is_none_or(|f| date >= f) && until.is_none_or(|u| date <= u);
         }
+        if date < src::ICD10_EFFECTIVE {
+            return false;
+        }
         let fy = fiscal_year(date).min(self.last_year);
-        if billable & year_bit(fy) != 0 && fiscal_year(date) >= src::FIRST_FISCAL_YEAR {
+        if billable & year_bit(fy) != 0 {
             return true;
         }
         // A mid-year addition is valid from its effective date to the start of its first year.
@@ -269,8 +273,10 @@ impl Book {
     ///
     /// ICD-10 validity follows the CMS order files, FY2014 to the book's year (fiscal year N
     /// runs from October 1 of N-1 to September 30 of N), and the NCHS conversion table for
-    /// codes added mid-year (U07.1 on 2020-04-01). Dates after the book's last fiscal year are
-    /// judged by that year. HCPCS validity follows the added and termination dates.
+    /// codes added mid-year (U07.1 on 2020-04-01). No ICD-10 code is valid before 2015-10-01,
+    /// when ICD-10 took effect on US claims (the FY2014 and FY2015 files were published during
+    /// the delay; their years stay in `History::valid_fiscal_years`). Dates after the book's
+    /// last fiscal year are judged by that year. HCPCS validity follows the added and termination dates.
     ///
     /// ```
     /// use chrono::NaiveDate;
@@ -338,6 +344,9 @@ impl Book {
         let message = match status {
             ValidityStatus::Valid => format!("{code} is valid on {date}"),
             ValidityStatus::NotYetValid => match valid_from {
+                Some(f) if f == src::ICD10_EFFECTIVE && rec.system != System::Hcpcs => {
+                    format!("{code} is not valid on {date}: ICD-10 codes are valid on claims from {f} (earlier dates of service use ICD-9)")
+                }
                 Some(f) => format!("{code} is not valid on {date}: it is valid from {f}"),
                 None => format!("{code} is not valid on {date}"),
             },

@@ -26,6 +26,15 @@ use crate::error::{Error, Result};
 /// The first fiscal year of ICD-10 order files.
 pub const FIRST_FISCAL_YEAR: u16 = 2014;
 
+/// The first date of service on which ICD-10-CM and ICD-10-PCS codes are valid on US claims
+/// (the HIPAA compliance date). CMS published the FY2014 and FY2015 order files while ICD-10
+/// was delayed; their codes are listed in a code's history, but claims before this date use
+/// ICD-9-CM.
+pub const ICD10_EFFECTIVE: NaiveDate = match NaiveDate::from_ymd_opt(2015, 10, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
 /// The history of one code over the order files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeHistory {
