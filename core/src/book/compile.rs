@@ -7,7 +7,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::data::{BookData, Node, NodeId};
+use super::data::{BookData, NodeId};
 use crate::code::System;
 use crate::error::{Error, Result};
 use crate::import::order::OrderRow;
@@ -36,8 +36,8 @@ pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
         book.pcs = pcs::PcsAxes::read_zip(tables)?;
     }
 
-    add_hcpcs(&mut book, hcpcs::read(&sources.hcpcs)?);
-    let cpt_added = cpt.as_ref().map(|c| super::imported::add_cpt_codes(&mut book, c)).unwrap_or_default();
+    add_hcpcs(&mut book, hcpcs::read(&sources.hcpcs)?)?;
+    let cpt_added = cpt.as_ref().map(|c| super::imported::add_cpt_codes(&mut book, c)).transpose()?.unwrap_or_default();
     for (source, codes) in &local {
         super::imported::add_local_codes(&mut book, codes, &source.path)?;
     }
@@ -68,16 +68,6 @@ pub(crate) fn compile(sources: &Sources) -> Result<BookData> {
     Ok(book)
 }
 
-fn push(book: &mut BookData, node: Node) -> NodeId {
-    book.nodes.push(node);
-    (book.nodes.len() - 1) as NodeId
-}
-
-fn node(system: System, kind: NodeKind, key: &str, title: &str, short: &str, billable: bool, parent: Option<NodeId>) -> Node {
-    let short = if short == title { "" } else { short };
-    Node { system, kind, key: key.into(), title: title.into(), short_title: short.into(), billable, parent, end: 0 }
-}
-
 /// ICD-10-CM: codes, titles and billable flags from the order file (the authority), placed
 /// under the chapters and sections of the tabular XML, with the XML's notes.
 fn add_icd10cm(book: &mut BookData, rows: &[OrderRow], tab: &Tabular, order_path: &Path) -> Result<()> {
@@ -92,13 +82,13 @@ fn add_icd10cm(book: &mut BookData, rows: &[OrderRow], tab: &Tabular, order_path
             let entry = by_code.get(row.code.as_str()).and_then(|&i| tab.entries[i].parent).ok_or_else(|| {
                 Error::import(order_path, Some(row.order as u64), format!("category {} is not in the tabular XML", row.code))
             })?;
-            Some(place_entry(book, tab, entry, &mut placed))
+            Some(place_entry(book, tab, entry, &mut placed)?)
         } else {
             let parent = (3..row.code.len()).rev().find_map(|n| cm_nodes.get(&row.code[..n]).copied());
             Some(parent.ok_or_else(|| Error::import(order_path, Some(row.order as u64), format!("code {} has no parent code", row.code)))?)
         };
         let kind = if row.billable { NodeKind::Code } else { NodeKind::Header };
-        let id = push(book, node(System::Icd10cm, kind, &row.code, &row.long_title, &row.short_title, row.billable, parent));
+        let id = book.nodes.push(System::Icd10cm, kind, &row.code, &row.long_title, &row.short_title, row.billable, parent)?;
         cm_nodes.insert(row.code.clone(), id);
         if let Some(&entry) = by_code.get(row.code.as_str()) {
             attach_notes(book, tab, entry, id);
@@ -108,17 +98,17 @@ fn add_icd10cm(book: &mut BookData, rows: &[OrderRow], tab: &Tabular, order_path
 }
 
 /// Creates the node of a chapter or section (and its chapter) the first time a category needs it.
-fn place_entry(book: &mut BookData, tab: &Tabular, entry: usize, placed: &mut HashMap<usize, NodeId>) -> NodeId {
+fn place_entry(book: &mut BookData, tab: &Tabular, entry: usize, placed: &mut HashMap<usize, NodeId>) -> Result<NodeId> {
     if let Some(&id) = placed.get(&entry) {
-        return id;
+        return Ok(id);
     }
     let e = &tab.entries[entry];
-    let parent = e.parent.map(|p| place_entry(book, tab, p, placed));
+    let parent = e.parent.map(|p| place_entry(book, tab, p, placed)).transpose()?;
     let kind = if e.kind == EntryKind::Chapter { NodeKind::Chapter } else { NodeKind::Section };
-    let id = push(book, node(System::Icd10cm, kind, &e.code, &e.title, "", false, parent));
+    let id = book.nodes.push(System::Icd10cm, kind, &e.code, &e.title, "", false, parent)?;
     attach_notes(book, tab, entry, id);
     placed.insert(entry, id);
-    id
+    Ok(id)
 }
 
 fn attach_notes(book: &mut BookData, tab: &Tabular, entry: usize, id: NodeId) {
@@ -149,7 +139,7 @@ fn add_icd10pcs(book: &mut BookData, rows: &[OrderRow], order_path: &Path) -> Re
             }
             n => return Err(Error::import(order_path, Some(row.order as u64), format!("ICD-10-PCS code {} has {n} characters", row.code))),
         };
-        let id = push(book, node(System::Icd10pcs, kind, &row.code, &row.long_title, &row.short_title, row.billable, parent));
+        let id = book.nodes.push(System::Icd10pcs, kind, &row.code, &row.long_title, &row.short_title, row.billable, parent)?;
         if kind == NodeKind::Header {
             tables.insert(&row.code, id);
         }
@@ -159,11 +149,12 @@ fn add_icd10pcs(book: &mut BookData, rows: &[OrderRow], order_path: &Path) -> Re
 
 /// HCPCS Level II: codes and modifiers, flat. A code is billable unless terminated; a modifier
 /// is never billable on its own.
-fn add_hcpcs(book: &mut BookData, rows: Vec<hcpcs::HcpcsRow>) {
+fn add_hcpcs(book: &mut BookData, rows: Vec<hcpcs::HcpcsRow>) -> Result<()> {
     for row in rows {
         let kind = if row.modifier { NodeKind::Modifier } else { NodeKind::Code };
         let billable = !row.modifier && row.info.terminated.is_none();
-        let id = push(book, node(System::Hcpcs, kind, &row.code, &row.long_title, &row.short_title, billable, None));
+        let id = book.nodes.push(System::Hcpcs, kind, &row.code, &row.long_title, &row.short_title, billable, None)?;
         book.hcpcs.insert(id, row.info);
     }
+    Ok(())
 }

@@ -12,51 +12,155 @@ use crate::record::{HcpcsInfo, NodeKind, NoteKind};
 /// Index of a node in [`BookData::nodes`].
 pub(crate) type NodeId = u32;
 
-/// One chapter, section, header, code or modifier.
-#[derive(Clone, Debug, PartialEq)]
+/// One chapter, section, header, code or modifier. Its key and titles live in the text arena
+/// of [`Nodes`]; read them through [`NodeRef`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Node {
-    pub system: System,
-    pub kind: NodeKind,
-    /// Normalised key (`E119`, `0DTJ4ZZ`, `J1100`); a chapter's number (`4`); a section's
-    /// range (`E08-E13`).
-    pub key: Box<str>,
-    pub title: Box<str>,
-    /// Empty when the short title equals the title.
-    pub short_title: Box<str>,
-    pub billable: bool,
     pub parent: Option<NodeId>,
     /// One past the last node of this node's subtree (descendants are `id + 1 .. end`).
     pub end: NodeId,
+    /// Where the key starts in the arena; the title follows it, then the short title.
+    text: u32,
+    title_len: u32,
+    short_len: u32,
+    key_len: u16,
+    pub system: System,
+    pub kind: NodeKind,
+    pub billable: bool,
 }
 
 impl Node {
-    /// The official spelling of the node's code.
-    pub fn code(&self) -> String {
-        match self.kind {
-            NodeKind::Chapter => format!("Chapter {}", self.key),
-            NodeKind::Section => self.key.to_string(),
-            _ => self.system.display(&self.key),
-        }
-    }
-
-    pub fn short_title(&self) -> &str {
-        if self.short_title.is_empty() {
-            &self.title
-        } else {
-            &self.short_title
-        }
-    }
-
     /// Whether the node is looked up by code (chapters and sections are not codes).
     pub fn is_code(&self) -> bool {
         !matches!(self.kind, NodeKind::Chapter | NodeKind::Section)
     }
 }
 
+/// A node with its text: the plain fields through `Deref`, the strings through methods.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NodeRef<'a> {
+    node: &'a Node,
+    arena: &'a str,
+}
+
+impl<'a> std::ops::Deref for NodeRef<'a> {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        self.node
+    }
+}
+
+impl<'a> NodeRef<'a> {
+    fn slice(&self, from: usize, len: usize) -> &'a str {
+        let start = self.node.text as usize + from;
+        self.arena.get(start..start + len).unwrap_or_default()
+    }
+
+    /// Normalised key (`E119`, `0DTJ4ZZ`, `J1100`); a chapter's number (`4`); a section's
+    /// range (`E08-E13`).
+    pub fn key(&self) -> &'a str {
+        self.slice(0, self.node.key_len as usize)
+    }
+
+    /// The official long title.
+    pub fn title(&self) -> &'a str {
+        self.slice(self.node.key_len as usize, self.node.title_len as usize)
+    }
+
+    /// The official short title (the title when the source has no shorter one).
+    pub fn short_title(&self) -> &'a str {
+        if self.node.short_len == 0 {
+            return self.title();
+        }
+        self.slice(self.node.key_len as usize + self.node.title_len as usize, self.node.short_len as usize)
+    }
+
+    /// Whether the source gives a short title different from the title.
+    pub fn has_short_title(&self) -> bool {
+        self.node.short_len != 0
+    }
+
+    /// The official spelling of the node's code.
+    pub fn code(&self) -> String {
+        match self.kind {
+            NodeKind::Chapter => format!("Chapter {}", self.key()),
+            NodeKind::Section => self.key().to_string(),
+            _ => self.system.display(self.key()),
+        }
+    }
+}
+
+/// Every node of a book in tabular order, with one text arena for all keys and titles (one
+/// allocation instead of three per node).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Nodes {
+    list: Vec<Node>,
+    arena: String,
+}
+
+impl Nodes {
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Appends a node; a short title equal to the title is not stored twice. Keys and titles
+    /// longer than the arena's length fields (64 KiB, 4 GiB) are an error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        system: System,
+        kind: NodeKind,
+        key: &str,
+        title: &str,
+        short: &str,
+        billable: bool,
+        parent: Option<NodeId>,
+    ) -> crate::error::Result<NodeId> {
+        let short = if short == title { "" } else { short };
+        let too_long = || crate::error::Error::Book(format!("code {key:?}: key or title too long for a code book"));
+        let text = u32::try_from(self.arena.len()).map_err(|_| too_long())?;
+        let key_len = u16::try_from(key.len()).map_err(|_| too_long())?;
+        let title_len = u32::try_from(title.len()).map_err(|_| too_long())?;
+        let short_len = u32::try_from(short.len()).map_err(|_| too_long())?;
+        u32::try_from(self.arena.len() + key.len() + title.len() + short.len()).map_err(|_| too_long())?;
+        self.arena.push_str(key);
+        self.arena.push_str(title);
+        self.arena.push_str(short);
+        self.list.push(Node { parent, end: 0, text, title_len, short_len, key_len, system, kind, billable });
+        Ok((self.list.len() - 1) as NodeId)
+    }
+
+    /// The node `id` with its text. Panics when `id` is past the end (ids come from the book).
+    pub fn at(&self, id: NodeId) -> NodeRef<'_> {
+        NodeRef { node: &self.list[id as usize], arena: &self.arena }
+    }
+
+    pub fn get(&self, id: usize) -> Option<NodeRef<'_>> {
+        self.list.get(id).map(|node| NodeRef { node, arena: &self.arena })
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = NodeRef<'_>> + '_ {
+        self.list.iter().map(|node| NodeRef { node, arena: &self.arena })
+    }
+
+    /// Releases spare capacity once the book is complete.
+    pub fn shrink_to_fit(&mut self) {
+        self.list.shrink_to_fit();
+        self.arena.shrink_to_fit();
+    }
+}
+
+impl std::ops::Index<usize> for Nodes {
+    type Output = Node;
+    fn index(&self, id: usize) -> &Node {
+        &self.list[id]
+    }
+}
+
 /// Everything a book holds, in memory.
 #[derive(Debug, Default)]
 pub(crate) struct BookData {
-    pub nodes: Vec<Node>,
+    pub nodes: Nodes,
     /// Notes printed at each node, in print order.
     pub notes: HashMap<NodeId, Vec<(NoteKind, Box<str>)>>,
     /// 7th-character definitions printed at a node: (character, meaning).
@@ -77,13 +181,14 @@ impl BookData {
     /// Computes every node's subtree end from the parent links (nodes are in pre-order).
     pub fn compute_subtree_ends(&mut self) {
         let n = self.nodes.len() as NodeId;
-        for (i, node) in self.nodes.iter_mut().enumerate() {
+        let list = &mut self.nodes.list;
+        for (i, node) in list.iter_mut().enumerate() {
             node.end = i as NodeId + 1;
         }
         for i in (0..n).rev() {
-            if let Some(p) = self.nodes[i as usize].parent {
-                let end = self.nodes[i as usize].end;
-                let pe = &mut self.nodes[p as usize].end;
+            if let Some(p) = list[i as usize].parent {
+                let end = list[i as usize].end;
+                let pe = &mut list[p as usize].end;
                 *pe = (*pe).max(end);
             }
         }

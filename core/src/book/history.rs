@@ -61,7 +61,7 @@ pub(crate) fn compile(data: &BookData, table: &HistoryTable, conversions: &[Conv
     let mut node_of: HashMap<(System, &str), NodeId> = HashMap::new();
     for (i, n) in data.nodes.iter().enumerate() {
         if n.is_code() && matches!(n.system, System::Icd10cm | System::Icd10pcs) {
-            node_of.insert((n.system, &n.key), i as NodeId);
+            node_of.insert((n.system, n.key()), i as NodeId);
         }
     }
     let mut h = BookHistory { last_year: table.last_year, masks: vec![(0, 0); data.nodes.len()], ..Default::default() };

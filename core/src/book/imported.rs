@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection};
 
-use super::data::{BookData, Node, NodeId};
+use super::data::{BookData, NodeId};
 use super::history::{HistExtra, Retired};
 use crate::code::System;
 use crate::error::{Error, Result};
@@ -23,19 +23,13 @@ pub(crate) struct Descriptions {
     pub clinician: Vec<Box<str>>,
 }
 
-fn push(book: &mut BookData, system: System, kind: NodeKind, key: &str, title: &str, short: &str, billable: bool) -> NodeId {
-    let short = if short == title { "" } else { short };
-    book.nodes.push(Node { system, kind, key: key.into(), title: title.into(), short_title: short.into(), billable, parent: None, end: 0 });
-    (book.nodes.len() - 1) as NodeId
-}
-
 /// Adds the CPT codes and modifiers (Level II modifiers are HCPCS's and stay there). Returns
 /// the dates and deleted codes, which [`add_cpt_history`] records once the history is built.
-pub(crate) fn add_cpt_codes(book: &mut BookData, cpt: &CptData) -> Vec<(NodeId, chrono::NaiveDate)> {
+pub(crate) fn add_cpt_codes(book: &mut BookData, cpt: &CptData) -> Result<Vec<(NodeId, chrono::NaiveDate)>> {
     let mut added = Vec::new();
     for c in &cpt.codes {
         let short = c.short.as_deref().or(c.medium.as_deref()).unwrap_or(&c.long);
-        let id = push(book, System::Cpt, NodeKind::Code, &c.code, &c.long, short, true);
+        let id = book.nodes.push(System::Cpt, NodeKind::Code, &c.code, &c.long, short, true, None)?;
         if c.consumer.is_some() || !c.clinician.is_empty() {
             let d = Descriptions {
                 description: c.consumer.as_deref().map(Into::into),
@@ -48,9 +42,9 @@ pub(crate) fn add_cpt_codes(book: &mut BookData, cpt: &CptData) -> Vec<(NodeId, 
         }
     }
     for m in cpt.modifiers.iter().filter(|m| m.kind != CptModifierKind::LevelII) {
-        push(book, System::Cpt, NodeKind::Modifier, &m.code, &m.long, &m.short, false);
+        book.nodes.push(System::Cpt, NodeKind::Modifier, &m.code, &m.long, &m.short, false, None)?;
     }
-    added
+    Ok(added)
 }
 
 /// Records CPT added dates and deleted codes (with their deletion date and replacements) in the
@@ -83,7 +77,7 @@ pub(crate) fn add_cpt_history(book: &mut BookData, cpt: &CptData, added: Vec<(No
 /// Adds codes of a local code set or payer list. A code the book already has in the same
 /// system is an error: an import adds codes, it does not overwrite official ones.
 pub(crate) fn add_local_codes(book: &mut BookData, codes: &[LocalCode], source: &std::path::Path) -> Result<()> {
-    let existing: HashMap<(System, &str), ()> = book.nodes.iter().filter(|n| n.is_code()).map(|n| ((n.system, &*n.key), ())).collect();
+    let existing: HashMap<(System, &str), ()> = book.nodes.iter().filter(|n| n.is_code()).map(|n| ((n.system, n.key()), ())).collect();
     let clashes: Vec<String> =
         codes.iter().filter(|c| existing.contains_key(&(c.system, c.code.as_str()))).map(|c| format!("{} {}", c.system, c.code)).collect();
     if !clashes.is_empty() {
@@ -91,7 +85,8 @@ pub(crate) fn add_local_codes(book: &mut BookData, codes: &[LocalCode], source: 
         return Err(Error::import(source, None, format!("{} codes are already in the book ({shown}...)", clashes.len())));
     }
     for c in codes {
-        let id = push(book, c.system, NodeKind::Code, &c.code, &c.title, c.short_title.as_deref().unwrap_or(&c.title), c.billable);
+        let id =
+            book.nodes.push(c.system, NodeKind::Code, &c.code, &c.title, c.short_title.as_deref().unwrap_or(&c.title), c.billable, None)?;
         if let Some(d) = &c.description {
             book.descriptions.insert(id, Descriptions { description: Some(d.as_str().into()), clinician: Vec::new() });
         }

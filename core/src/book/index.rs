@@ -22,15 +22,15 @@ impl CodeIndex {
     pub fn build(data: &BookData) -> Result<CodeIndex> {
         let mut ids: Vec<NodeId> = (0..data.nodes.len() as NodeId).filter(|&i| data.nodes[i as usize].is_code()).collect();
         ids.sort_by(|&a, &b| {
-            let (na, nb) = (&data.nodes[a as usize], &data.nodes[b as usize]);
-            (na.key.as_bytes(), na.system).cmp(&(nb.key.as_bytes(), nb.system))
+            let (na, nb) = (data.nodes.at(a), data.nodes.at(b));
+            (na.key().as_bytes(), na.system).cmp(&(nb.key().as_bytes(), nb.system))
         });
         let mut builder = MapBuilder::memory();
         let mut start = 0;
         while start < ids.len() {
-            let key = &data.nodes[ids[start] as usize].key;
+            let key = data.nodes.at(ids[start]).key();
             let mut end = start + 1;
-            while end < ids.len() && data.nodes[ids[end] as usize].key == *key {
+            while end < ids.len() && data.nodes.at(ids[end]).key() == key {
                 if data.nodes[ids[end] as usize].system == data.nodes[ids[end - 1] as usize].system {
                     return Err(Error::Book(format!("code {key} appears twice in {}", data.nodes[ids[end] as usize].system)));
                 }

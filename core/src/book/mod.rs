@@ -221,7 +221,7 @@ impl Book {
     /// # Ok::<(), codelookup::Error>(())
     /// ```
     pub fn title(&self, code: &str, system: Option<System>) -> Option<&str> {
-        self.first_id(code, system).map(|id| &*self.inner.data.nodes[id as usize].title)
+        self.first_id(code, system).map(|id| self.inner.data.nodes.at(id).title())
     }
 
     /// The code systems this book holds.

@@ -11,21 +11,21 @@ const MAX_SUGGESTIONS: usize = 5;
 
 impl Book {
     pub(crate) fn code_ref(&self, id: NodeId) -> CodeRef {
-        let n = &self.data().nodes[id as usize];
-        CodeRef { code: n.code(), title: n.title.to_string(), kind: n.kind, billable: n.billable }
+        let n = self.data().nodes.at(id);
+        CodeRef { code: n.code(), title: n.title().to_string(), kind: n.kind, billable: n.billable }
     }
 
     /// The full record of one node.
     pub(crate) fn record(&self, id: NodeId) -> CodeRecord {
         let data = self.data();
-        let node = &data.nodes[id as usize];
+        let node = data.nodes.at(id);
         let mut parents: Vec<CodeRef> = data.ancestors(id).map(|p| self.code_ref(p)).collect();
         parents.reverse();
         let children = data.children(id).map(|c| self.code_ref(c)).collect();
         let billable_descendants = if node.billable {
             Vec::new()
         } else {
-            data.descendants(id).filter(|&d| data.nodes[d as usize].billable).map(|d| data.nodes[d as usize].code()).collect()
+            data.descendants(id).filter(|&d| data.nodes[d as usize].billable).map(|d| data.nodes.at(d).code()).collect()
         };
 
         // The code's own notes, then each ancestor's, nearest first. Inclusion terms describe
@@ -33,7 +33,7 @@ impl Book {
         let mut notes = Vec::new();
         for (holder, inherited) in std::iter::once((id, false)).chain(data.ancestors(id).map(|a| (a, true))) {
             if let Some(list) = data.notes.get(&holder) {
-                let source = data.nodes[holder as usize].code();
+                let source = data.nodes.at(holder).code();
                 for (kind, text) in list {
                     if inherited && *kind == NoteKind::InclusionTerm {
                         continue;
@@ -43,28 +43,24 @@ impl Book {
             }
         }
 
-        let seventh_character = (node.system == System::Icd10cm && node.key.len() == 7)
+        let seventh_character = (node.system == System::Icd10cm && node.key().len() == 7)
             .then(|| {
-                let c = node.key.chars().last()?;
+                let c = node.key().chars().last()?;
                 data.ancestors(id).find_map(|a| {
                     let defs = data.seventh.get(&a)?;
                     let meaning = defs.iter().find(|(d, _)| *d == c)?;
-                    Some(SeventhCharacter {
-                        character: c.to_string(),
-                        meaning: meaning.1.to_string(),
-                        source: data.nodes[a as usize].code(),
-                    })
+                    Some(SeventhCharacter { character: c.to_string(), meaning: meaning.1.to_string(), source: data.nodes.at(a).code() })
                 })
             })
             .flatten();
 
-        let pcs_axes = if node.system == System::Icd10pcs && node.key.len() == 7 { data.pcs.describe(&node.key) } else { Vec::new() };
+        let pcs_axes = if node.system == System::Icd10pcs && node.key().len() == 7 { data.pcs.describe(node.key()) } else { Vec::new() };
 
         CodeRecord {
             code: node.code(),
             system: node.system,
             kind: node.kind,
-            title: node.title.to_string(),
+            title: node.title().to_string(),
             short_title: node.short_title().to_string(),
             billable: node.billable,
             parents,
@@ -112,7 +108,7 @@ impl Book {
         out.into_iter()
             .filter(|id| data.nodes[*id as usize].kind != NodeKind::Chapter && seen.insert(*id))
             .take(MAX_SUGGESTIONS)
-            .map(|id| data.nodes[id as usize].code())
+            .map(|id| data.nodes.at(id).code())
             .collect()
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::compile::FORMAT_VERSION;
-use super::data::{BookData, Node, NodeId};
+use super::data::{BookData, NodeId};
 use super::index::CodeIndex;
 use crate::code::System;
 use crate::error::{Error, Result};
@@ -70,7 +70,8 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
         }
         let mut st = tx.prepare("INSERT INTO nodes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
         for (i, n) in data.nodes.iter().enumerate() {
-            st.execute(params![i as i64, n.system.as_str(), n.kind.as_str(), &*n.key, &*n.title, &*n.short_title, n.billable, n.parent])?;
+            let short = if n.short_title() == n.title() { "" } else { n.short_title() };
+            st.execute(params![i as i64, n.system.as_str(), n.kind.as_str(), n.key(), n.title(), short, n.billable, n.parent])?;
         }
         let mut st = tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4)")?;
         for (node, notes) in sorted(&data.notes) {
@@ -181,17 +182,12 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
         if parent.is_some_and(|p| p < 0 || p >= id) {
             return Err(bad(format!("node {id} has parent {parent:?}")));
         }
-        data.nodes.push(Node {
-            system: system.parse::<System>().map_err(|_| bad(format!("unknown system {system:?}")))?,
-            kind: NodeKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?,
-            key: r.get::<_, String>(3)?.into(),
-            title: r.get::<_, String>(4)?.into(),
-            short_title: r.get::<_, String>(5)?.into(),
-            billable: r.get(6)?,
-            parent: parent.map(|p| p as NodeId),
-            end: 0,
-        });
+        let system = system.parse::<System>().map_err(|_| bad(format!("unknown system {system:?}")))?;
+        let kind = NodeKind::parse(&kind).ok_or_else(|| bad(format!("unknown kind {kind:?}")))?;
+        let text = |i: usize| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+        data.nodes.push(system, kind, text(3)?, text(4)?, text(5)?, r.get(6)?, parent.map(|p| p as NodeId))?;
     }
+    data.nodes.shrink_to_fit();
     let n = data.nodes.len() as i64;
     let check = |node: i64| if (0..n).contains(&node) { Ok(node as NodeId) } else { Err(bad(format!("reference to node {node}"))) };
 

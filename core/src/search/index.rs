@@ -398,11 +398,11 @@ fn build_parts(data: &BookData) -> Result<Parts> {
             continue;
         }
         let id = id as NodeId;
-        tok.tokenize(&node.title);
+        tok.tokenize(node.title());
         let mut words: Vec<(u32, u8)> = tok.list.iter().map(|t| (intern(tok.word(t)), flags(t.core, false, t.parts))).collect();
         let core_len = tok.list.iter().filter(|t| t.parts == 0 && t.core).count().min(255) as u8;
-        if !node.short_title.is_empty() {
-            short.tokenize(&node.short_title);
+        if node.has_short_title() {
+            short.tokenize(node.short_title());
             let mut seen: Vec<u32> = words.iter().map(|w| w.0).collect();
             for t in &short.list {
                 let term = intern(short.word(t));
@@ -413,7 +413,7 @@ fn build_parts(data: &BookData) -> Result<Parts> {
             }
         }
         if !words.is_empty() {
-            raw.push(RawText { meta: TextMeta { node: id, source: 0, core_len }, chars: node.title.chars().count(), words });
+            raw.push(RawText { meta: TextMeta { node: id, source: 0, core_len }, chars: node.title().chars().count(), words });
         }
         for (i, (kind, text)) in data.notes.get(&id).map(|v| v.as_slice()).unwrap_or_default().iter().enumerate() {
             if !is_synonym(*kind) || i >= u16::MAX as usize {
@@ -443,13 +443,13 @@ fn build_parts(data: &BookData) -> Result<Parts> {
 
     // Text ids in static rank order: fewest core words, billable, shortest, code order.
     raw.sort_by(|a, b| {
-        let (na, nb) = (&data.nodes[a.meta.node as usize], &data.nodes[b.meta.node as usize]);
-        (a.meta.core_len, !na.billable, a.chars, na.system, na.key.as_bytes(), a.meta.source).cmp(&(
+        let (na, nb) = (data.nodes.at(a.meta.node), data.nodes.at(b.meta.node));
+        (a.meta.core_len, !na.billable, a.chars, na.system, na.key().as_bytes(), a.meta.source).cmp(&(
             b.meta.core_len,
             !nb.billable,
             b.chars,
             nb.system,
-            nb.key.as_bytes(),
+            nb.key().as_bytes(),
             b.meta.source,
         ))
     });

@@ -272,8 +272,8 @@ impl Book {
         // before ICD-10-CM J11.00), then billable first, then system order.
         let typed = query.trim().trim_end_matches('.').to_ascii_uppercase();
         let order = |id: &NodeId| {
-            let n = &nodes[*id as usize];
-            (n.system.display(&n.key) != typed, !n.billable, n.system)
+            let n = nodes.at(*id);
+            (n.system.display(n.key()) != typed, !n.billable, n.system)
         };
         let mut exact: Vec<NodeId> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
         exact.sort_by_key(order);
@@ -330,7 +330,7 @@ impl Book {
                 let id = data
                     .nodes
                     .iter()
-                    .position(|n| n.kind == NodeKind::Chapter && n.system == System::Icd10cm && *n.key == *want)
+                    .position(|n| n.kind == NodeKind::Chapter && n.system == System::Icd10cm && n.key() == &*want)
                     .ok_or_else(|| Error::InvalidArgument(format!("the book has no ICD-10-CM chapter {ch}")))?;
                 Some(id as NodeId + 1..data.nodes[id].end)
             }
@@ -341,7 +341,7 @@ impl Book {
     /// Builds the hit of a ranked candidate, with its spans.
     fn hit(&self, c: &Candidate, q: &query::Query, tok: &mut Tokens) -> Hit {
         let data = self.data();
-        let n = &data.nodes[c.node as usize];
+        let n = data.nodes.at(c.node);
         let code = n.code();
         let (matched, matched_text, spans) = match c.how {
             How::Code(prefix) => {
@@ -356,7 +356,7 @@ impl Book {
                 } else if t.field == Field::ShortTitle {
                     n.short_title()
                 } else {
-                    &n.title
+                    n.title()
                 };
                 let field = match (t.abbreviation, t.field) {
                     (true, _) => MatchField::Abbreviation,
@@ -367,7 +367,7 @@ impl Book {
                 (field, text.to_string(), spans(q, text, tok))
             }
         };
-        Hit { code, system: n.system, title: n.title.to_string(), billable: n.billable, score: c.score, matched, matched_text, spans }
+        Hit { code, system: n.system, title: n.title().to_string(), billable: n.billable, score: c.score, matched, matched_text, spans }
     }
 }
 
@@ -387,7 +387,7 @@ impl Filter {
             return false;
         }
         if let Some((from, to)) = &self.range {
-            let k = n.key.as_bytes();
+            let k = n.key().as_bytes();
             let head = &k[..k.len().min(to.as_bytes().len())];
             if k < from.as_bytes() || head > to.as_bytes() {
                 return false;

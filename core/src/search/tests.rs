@@ -2,7 +2,7 @@
 //! The relevance set over the real book is `core/tests/search_cases.rs`.
 
 use super::*;
-use crate::book::{BookData, Node};
+use crate::book::BookData;
 use crate::record::NoteKind;
 
 /// (system, kind, key, title, short title, billable, parent index, inclusion terms)
@@ -119,8 +119,7 @@ fn book() -> Book {
     ];
     let mut data = BookData::default();
     for (i, &(system, kind, key, title, short, billable, parent, terms)) in rows.iter().enumerate() {
-        let short = if short == title { "" } else { short };
-        data.nodes.push(Node { system, kind, key: key.into(), title: title.into(), short_title: short.into(), billable, parent, end: 0 });
+        data.nodes.push(system, kind, key, title, short, billable, parent).unwrap();
         if !terms.is_empty() {
             data.notes.insert(i as NodeId, terms.iter().map(|t| (NoteKind::InclusionTerm, (*t).into())).collect());
         }
