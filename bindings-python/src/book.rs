@@ -127,9 +127,24 @@ impl PyBook {
     /// `suggestions`) for a well-formed code the book does not have, `UnknownSystem` for a bad
     /// `system`. Cost: a few microseconds the first time, then one dict probe (the record
     /// object is reused).
-    #[pyo3(signature = (code, system=None))]
-    fn lookup(&self, py: Python<'_>, code: &Bound<'_, PyString>, system: Option<&Bound<'_, PyString>>) -> PyResult<Py<PyCodeRecord>> {
+    ///
+    /// With `on`, a date of service (a `datetime.date` or an ISO `"YYYY-MM-DD"` str), the code
+    /// must also be valid on a claim that day: else `NotValidOnDate` is raised (`date`,
+    /// `replaced_by`; see `valid_on` for the reason). A malformed date string raises
+    /// `InvalidArgument`, another type `TypeError`.
+    #[pyo3(signature = (code, system=None, *, on=None))]
+    fn lookup(
+        &self,
+        py: Python<'_>,
+        code: &Bound<'_, PyString>,
+        system: Option<&Bound<'_, PyString>>,
+        on: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyCodeRecord>> {
         let system = parse_system(system)?;
+        if let Some(on) = on {
+            // Dated: the core decides each time; the cache knows nothing of dates.
+            return Py::new(py, crate::validity::lookup_on(self, code, system, on)?);
+        }
         let cache = self.records[slot(system)].bind(py);
         if let Some(rec) = cache.get_item(code)? {
             return Ok(rec.cast_into::<PyCodeRecord>()?.unbind());
@@ -243,6 +258,73 @@ impl PyBook {
     #[pyo3(signature = (code, system=None))]
     fn is_billable(&self, code: &Bound<'_, PyString>, system: Option<&Bound<'_, PyString>>) -> PyResult<bool> {
         Ok(self.book.is_billable(&text(code), parse_system(system)?))
+    }
+
+    /// Whether the code may be used on a claim with the date of service `date` (a
+    /// `datetime.date` or an ISO `"YYYY-MM-DD"` str), as a `Validity`: `valid`, `status`
+    /// (`valid`, `not_yet_valid`, `no_longer_valid`, `not_billable`), the dates it was valid,
+    /// what replaced it and a `message` to show.
+    ///
+    /// ICD-10 codes follow the CMS fiscal-year files (none is valid before 2015-10-01; dates
+    /// after the book's last year are judged by that year), HCPCS codes their added and
+    /// termination dates. Raises like `lookup` for a malformed or unknown code,
+    /// `InvalidArgument` for a malformed date string, `TypeError` for another type of date.
+    #[pyo3(signature = (code, date, system=None))]
+    fn valid_on(
+        &self,
+        code: &Bound<'_, PyString>,
+        date: &Bound<'_, PyAny>,
+        system: Option<&Bound<'_, PyString>>,
+    ) -> PyResult<crate::validity::PyValidity> {
+        crate::validity::valid_on(self, code, date, system)
+    }
+
+    /// Checks a claim's lines against the NCCI edits and returns a `ClaimCheck`: every
+    /// procedure-to-procedure edit between two lines (`ptp`, with whether the modifiers bypass
+    /// it), every medically unlikely edit (`mue`, with whether the units exceed it), the
+    /// `denied_lines` and whether the claim is `clean`.
+    ///
+    /// `lines` is an iterable of claim lines for one patient, provider and day, each a str
+    /// `CODE[xUNITS][-MOD...]` (`"99213-25"`, `"36415x2"`, `"20610x2-RT-59"`) or a tuple
+    /// `(code, units)` / `(code, units, modifiers)` with modifiers a list of str. `date`, the
+    /// date of service (a `datetime.date` or an ISO str), selects the edits in effect that day
+    /// when the book's edits are dated (`edits_dated`; the default book's are not). Raises
+    /// `InvalidCode` for a code that is not CPT or HCPCS, `InvalidArgument` for bad units or
+    /// modifiers, `TypeError` (naming the line) for an item of another type. The GIL is
+    /// released while checking.
+    #[pyo3(signature = (lines, *, date=None))]
+    fn check_claim(
+        &self,
+        py: Python<'_>,
+        lines: &Bound<'_, PyAny>,
+        date: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<crate::billing::PyClaimCheck> {
+        crate::billing::check_claim(py, self, lines, date)
+    }
+
+    /// Every NCCI procedure-to-procedure edit between two of `codes` (an iterable of CPT or
+    /// HCPCS codes billed together), whatever its dates and modifier indicator, as a list of
+    /// `PtpEdit` (`column1_line` and `column2_line` index `codes`). Raises `InvalidCode` for a
+    /// code that is not CPT or HCPCS. The GIL is released while searching.
+    fn ptp_edits(&self, py: Python<'_>, codes: &Bound<'_, PyAny>) -> PyResult<Vec<crate::billing::PyPtpEdit>> {
+        crate::billing::ptp_edits(py, self, codes)
+    }
+
+    /// The medically unlikely edit of a CPT or HCPCS code (`Mue`: the most units per day), or
+    /// None when it has none. Raises `InvalidCode` for input that is not a CPT or HCPCS code.
+    fn mue(&self, code: &Bound<'_, PyString>) -> PyResult<Option<crate::billing::PyMue>> {
+        crate::billing::mue(self, code)
+    }
+
+    /// Crosses a diagnosis code between ICD-9-CM and ICD-10-CM with the 2018 General
+    /// Equivalence Mappings: a list of `Mapping`, one per GEM row of the code.
+    ///
+    /// `direction` is `icd9_to_icd10` or `icd10_to_icd9` (also `9to10`, `10to9`, `icd9`,
+    /// `icd10`). Raises `InvalidArgument` for another direction, `InvalidCode` for input that
+    /// is not a code of the source system, `NotFound` (with `suggestions`) when the GEM has no
+    /// row for it (a header such as `E11`, or a code created after 2018).
+    fn crosswalk(&self, code: &Bound<'_, PyString>, direction: &Bound<'_, PyString>) -> PyResult<Vec<crate::crosswalk::PyMapping>> {
+        crate::crosswalk::crosswalk(self, code, direction)
     }
 
     /// The code systems this book holds (`["icd10cm", "icd10pcs", "hcpcs"]`).

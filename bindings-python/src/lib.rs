@@ -1,15 +1,18 @@
 //! The Python binding of codelookup: the native module `codelookup._codelookup`, re-exported
 //! by the `codelookup` package (`python/codelookup/__init__.py`).
 //!
-//! One file per core module (`book`, `record`, `search`, `quota`) plus `error`; the binding only
-//! converts arguments, results and errors, and releases the GIL around work on the book index
-//! and the quota store.
+//! One file per core module (`book`, `record`, `search`, `quota`, `validity` for dates of
+//! service, `billing`, `crosswalk`) plus `error`; the binding only converts arguments, results
+//! and errors, and releases the GIL around work on the book index and the quota store.
 
+mod billing;
 mod book;
+mod crosswalk;
 mod error;
 mod quota;
 mod record;
 mod search;
+mod validity;
 
 use std::path::PathBuf;
 
@@ -38,5 +41,8 @@ fn _codelookup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     record::register(m)?;
     quota::register(m)?;
     search::register(m)?;
+    validity::register(m)?;
+    billing::register(m)?;
+    crosswalk::register(m)?;
     Ok(())
 }

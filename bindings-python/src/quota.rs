@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::book::{parse_system, text, PyBook};
-use crate::error::{IntoPyResult, INVALID_ARGUMENT, STORAGE_ERROR};
+use crate::error::{to_py_err, IntoPyResult};
 use crate::record::{record_class, Pickle, PyCodeRecord};
 
 impl Pickle for Decision {
@@ -234,7 +234,8 @@ pub struct PyQuota {
 impl PyQuota {
     pub(crate) fn quota(&self) -> PyResult<Arc<Quota>> {
         self.quota.read().unwrap_or_else(PoisonError::into_inner).clone().ok_or_else(|| {
-            Python::attach(|py| STORAGE_ERROR.get(py).map(|t| PyErr::from_type(t.clone(), "this Quota is closed")).unwrap_or_else(|e| e))
+            // Through the core error, so that the exception has its `kind` like every other.
+            to_py_err(codelookup::Error::Storage("this Quota is closed".into()))
         })
     }
 
@@ -272,10 +273,7 @@ impl PyQuota {
         };
         let plans = Plans::new(list, &default).py_err()?.with_free_reviews(free_reviews);
         let busy_timeout = Duration::try_from_secs_f64(busy_timeout).map_err(|_| {
-            INVALID_ARGUMENT
-                .get(py)
-                .map(|t| PyErr::from_type(t.clone(), format!("busy_timeout must be 0 or more seconds, not {busy_timeout}")))
-                .unwrap_or_else(|e| e)
+            to_py_err(codelookup::Error::InvalidArgument(format!("busy_timeout must be 0 or more seconds, not {busy_timeout}")))
         })?;
         let options = SqliteOptions { busy_timeout, synchronous: if durable { Synchronous::Full } else { Synchronous::Normal } };
         let store = py.detach(|| SqliteStore::open_with(&path, &options)).py_err()?;

@@ -38,7 +38,7 @@ macro_rules! convert_as_is {
     )*};
 }
 
-convert_as_is!(String, bool, u8, u16, u64, NaiveDate, DateTime<Utc>);
+convert_as_is!(String, bool, u8, u16, u64, usize, NaiveDate, DateTime<Utc>);
 
 macro_rules! convert_as_str {
     ($($t:ty),*) => {$(
@@ -96,13 +96,15 @@ pub trait Pickle {
 
 macro_rules! pickle_as_json {
     ($($t:ty),*) => {$(
-        impl Pickle for $t {
+        impl $crate::record::Pickle for $t {
             fn pickle(&self, _class: &str) -> PyResult<String> {
-                serde_json::to_string(self).map_err(|e| PyValueError::new_err(e.to_string()))
+                ::serde_json::to_string(self).map_err(|e| ::pyo3::exceptions::PyValueError::new_err(e.to_string()))
             }
         }
     )*};
 }
+
+pub(crate) use pickle_as_json;
 
 pickle_as_json!(CodeRecord, CodeRef, Note, SeventhCharacter, PcsAxis, HcpcsInfo, History, TitleChange);
 
@@ -380,6 +382,12 @@ pub fn _unpickle(py: Python<'_>, class: String, json: String) -> PyResult<Py<PyA
         "History" => make::<History>(py, json)?,
         "TitleChange" => make::<TitleChange>(py, json)?,
         "Hit" => make::<codelookup::search::Hit>(py, json)?,
+        "Validity" => make::<codelookup::book::history::Validity>(py, json)?,
+        "ClaimCheck" => make::<codelookup::billing::ClaimCheck>(py, json)?,
+        "PtpEdit" => make::<codelookup::billing::PtpEdit>(py, json)?,
+        "MueResult" => make::<codelookup::billing::MueResult>(py, json)?,
+        "Mue" => make::<codelookup::billing::Mue>(py, json)?,
+        "Mapping" => make::<codelookup::crosswalk::Mapping>(py, json)?,
         other => return Err(PyValueError::new_err(format!("cannot unpickle a codelookup {other:?}"))),
     };
     Ok(obj.unbind())

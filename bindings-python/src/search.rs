@@ -8,8 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use crate::book::{text, PyBook};
-use crate::error::IntoPyResult;
-use crate::error::INVALID_ARGUMENT;
+use crate::error::{to_py_err, IntoPyResult};
 use crate::record::{record_class, Convert, Pickle};
 
 impl Convert for MatchField {
@@ -99,12 +98,7 @@ pub(crate) fn search<'py>(
     date: Option<NaiveDate>,
 ) -> PyResult<Bound<'py, PyList>> {
     let count = |name: &str, v: i64| {
-        usize::try_from(v).map_err(|_| {
-            INVALID_ARGUMENT
-                .get(py)
-                .map(|t| PyErr::from_type(t.clone(), format!("{name} must be 0 or more, not {v}")))
-                .unwrap_or_else(|e| e)
-        })
+        usize::try_from(v).map_err(|_| to_py_err(codelookup::Error::InvalidArgument(format!("{name} must be 0 or more, not {v}"))))
     };
     let (limit, offset) = (count("limit", limit)?, count("offset", offset)?);
     // `..Default::default()`: an option added to the core keeps its default here until bound.

@@ -111,3 +111,21 @@ def test_exceptions_pickle_with_their_attributes(book):
         again = pickle.loads(pickle.dumps(e))
         assert type(again) is codelookup.NotFound
         assert again.suggestions == e.suggestions and str(again) == str(e)
+
+
+def test_errors_raised_by_the_binding_itself_have_a_kind(book):
+    """Argument checks done in the binding raise through the core error, with `kind` set."""
+    with pytest.raises(codelookup.InvalidArgument) as info:
+        book.search("diabetes", limit=-1)
+    assert info.value.kind == "INVALID_ARGUMENT" and "limit" in str(info.value)
+    with pytest.raises(codelookup.InvalidArgument) as info:
+        codelookup.Quota(":memory:", busy_timeout=-1)
+    assert info.value.kind == "INVALID_ARGUMENT"
+    q = codelookup.Quota(":memory:")
+    q.close()
+    with pytest.raises(codelookup.StorageError) as storage:
+        q.usage("s")
+    assert storage.value.kind == "STORAGE_ERROR" and "closed" in str(storage.value)
+    with pytest.raises(codelookup.InvalidArgument) as info:
+        book.valid_on("E11.9", "2024-02-30")
+    assert info.value.kind == "INVALID_ARGUMENT"

@@ -13,12 +13,18 @@ Quick start::
     quota = codelookup.Quota("views.db")      # guest: 1 view, registered: 6, unlimited
     rec, decision = book.view_code(quota, "guest:1f3a", "E11.9")
 
+    book.valid_on("M54.5", datetime.date(2021, 10, 1)).valid   # False: replaced by M54.50, ...
+    book.lookup("M54.5", on="2021-10-01")     # raises NotValidOnDate (date, replaced_by)
+    book.check_claim(["99213", "20610"]).denied_lines           # [0]: an NCCI edit denies 99213
+    book.crosswalk("250.00", "icd9_to_icd10") # [Mapping(source='250.00', target='E11.9', ...)]
+
 Every error is a ``CodeLookupError``; see the subclasses for what to catch.
 """
 
 from codelookup._codelookup import (
     Book,
     BookError,
+    ClaimCheck,
     CodeLookupError,
     CodeRecord,
     CodeRef,
@@ -30,11 +36,15 @@ from codelookup._codelookup import (
     InvalidArgument,
     InvalidCode,
     LedgerEntry,
+    Mapping,
+    Mue,
+    MueResult,
     Note,
     NotFound,
     NotValidOnDate,
     PcsAxis,
     Plan,
+    PtpEdit,
     Quota,
     QuotaExceeded,
     SeventhCharacter,
@@ -42,6 +52,7 @@ from codelookup._codelookup import (
     TitleChange,
     UnknownSystem,
     Usage,
+    Validity,
     __version__,
     open,
 )
@@ -49,6 +60,7 @@ from codelookup._codelookup import (
 __all__ = [
     "Book",
     "BookError",
+    "ClaimCheck",
     "CodeLookupError",
     "CodeRecord",
     "CodeRef",
@@ -60,11 +72,15 @@ __all__ = [
     "InvalidArgument",
     "InvalidCode",
     "LedgerEntry",
+    "Mapping",
+    "Mue",
+    "MueResult",
     "Note",
     "NotFound",
     "NotValidOnDate",
     "PcsAxis",
     "Plan",
+    "PtpEdit",
     "Quota",
     "QuotaExceeded",
     "SeventhCharacter",
@@ -72,6 +88,7 @@ __all__ = [
     "TitleChange",
     "UnknownSystem",
     "Usage",
+    "Validity",
     "__version__",
     "open",
 ]
