@@ -14,14 +14,24 @@ export declare class Book {
   /** The book file's path (`null` for the embedded book). */
   get path(): string | null
   /**
-   * Looks a code up. Without `system`, the first system that has the code answers and
-   * `alsoIn` names the others.
+   * Looks a code up. The second argument is a system name, or options `{ system, on }`.
+   * Without a system, the first system that has the code answers and `alsoIn` names the
+   * others. With `on`, a date of service `"YYYY-MM-DD"`, the code must be valid on a claim
+   * that day.
    *
    * Throws `INVALID_CODE` for input that cannot be a code, `NOT_FOUND` (with `suggestions`,
-   * the nearest real codes) for a well-formed code the book does not have. About a
+   * the nearest real codes) for a well-formed code the book does not have,
+   * `NOT_VALID_ON_DATE` (with `date` and `replacedBy`; the message says when it was valid)
+   * for a code not valid on the date `on`, `INVALID_ARGUMENT` for a malformed date. About a
    * microsecond in the core, plus building the JS object.
+   *
+   * ```js
+   * book.lookup('e119')                           // any system
+   * book.lookup('B20', 'icd10pcs')                // one system
+   * book.lookup('M54.5', { on: '2021-10-01' })    // throws NOT_VALID_ON_DATE, replacedBy ['M54.50', ...]
+   * ```
    */
-  lookup(code: string, system?: string | undefined | null): CodeRecord
+  lookup(code: string, systemOrOptions?: string | LookupOptions | undefined | null): CodeRecord
   /** Like `lookup`, but one record for each system that has the code. */
   lookupAll(code: string, system?: string | undefined | null): Array<CodeRecord>
   /**
@@ -81,6 +91,88 @@ export declare class Book {
   search(query: string, options?: SearchOptions | undefined | null): Array<Hit>
   /** Like `search`, on the libuv pool. */
   searchAsync(query: string, options?: SearchOptions | undefined | null): Promise<Array<Hit>>
+  /**
+   * Checks a claim's lines against the NCCI edits: every PTP edit between two of its lines
+   * (with whether the lines' modifiers bypass it) and every MUE (with whether the units
+   * exceed it). The lines are all for one beneficiary, provider and date of service; each is
+   * a string `CODE[xUNITS][-MOD...]` (`'99213-25'`, `'36415x2'`, `'20610x2-RT-59'`) or an
+   * object `{ code, units?, modifiers? }`.
+   *
+   * Throws `INVALID_CODE` for a code that is not a CPT or HCPCS code, `INVALID_ARGUMENT` for
+   * zero or fractional units, a malformed modifier or date, `BOOK_ERROR` when the book has
+   * no NCCI edits. About 5 µs for a 20-line claim in the core.
+   *
+   * ```js
+   * const check = book.checkClaim(['99213', '20610'])
+   * check.ptp[0]       // { column1: '20610', column2: '99213', modifierIndicator: 1, bypassed: false, ... }
+   * check.deniedLines  // [0]: the visit, unless modifier 25 is on it
+   * book.checkClaim([{ code: '99213', modifiers: ['25'] }, '20610']).clean // true
+   * ```
+   */
+  checkClaim(lines: Array<string | ClaimLine>, options?: CheckClaimOptions | undefined | null): ClaimCheck
+  /**
+   * Every PTP edit between two of `codes` (CPT or HCPCS codes billed together), whatever
+   * its dates and modifier indicator, with `column1Line` and `column2Line` the codes'
+   * indices in `codes`. No modifiers are involved, so `bypassed` is `false`.
+   *
+   * Throws `INVALID_CODE` for a code that is not a CPT or HCPCS code.
+   *
+   * ```js
+   * book.ptpEdits(['99214', '99213'])
+   * // [{ column1: '99213', column2: '99214', rationale: 'Misuse of Column Two code with Column One code', ... }]
+   * ```
+   */
+  ptpEdits(codes: Array<string>): Array<PtpEdit>
+  /**
+   * The medically unlikely edit (MUE) of a code, or `null` when it has none (many codes
+   * have none; CMS keeps some values confidential).
+   *
+   * Throws `INVALID_CODE` for input that is not a CPT or HCPCS code.
+   *
+   * ```js
+   * book.mue('36415') // { code: '36415', mueValue: 2, adjudicationIndicator: 3, rationale: ... }
+   * ```
+   */
+  mue(code: string): Mue | null
+  /**
+   * The GEM mappings of a diagnosis code, in the GEM's order. `direction` is
+   * `'icd9_to_icd10'` or `'icd10_to_icd9'` (also `'9to10'`, `'10to9'`, `'icd9'`, `'icd10'`;
+   * case, `-`, `_` and spaces are ignored). Codes are taken in any common spelling
+   * (`250.00`, `25000`, `e11.9`) and returned dotted. The 2018 GEMs are the last CMS
+   * published: codes added since have no row.
+   *
+   * Throws `INVALID_ARGUMENT` for an unknown direction, `INVALID_CODE` when the input is not
+   * the shape of a code of the source system, `NOT_FOUND` (with `suggestions`) when the GEM
+   * has no row for it (a header such as `E11`, or a code created after 2018), `BOOK_ERROR`
+   * when the book has no GEMs.
+   *
+   * ```js
+   * book.crosswalk('250.00', 'icd9_to_icd10')
+   * // [{ source: '250.00', target: 'E11.9', approximate: true, noMap: false, combination: false, ... }]
+   * ```
+   */
+  crosswalk(code: string, direction: string): Array<Mapping>
+  /**
+   * Whether a code may be used on a claim with the date of service `date` (`"YYYY-MM-DD"`),
+   * with the reason, the dates it was valid and what replaced it.
+   *
+   * ICD-10 validity follows the CMS code sets by fiscal year (October 1 to September 30)
+   * from 2015-10-01, when ICD-10 took effect on US claims, and mid-year additions (U07.1 on
+   * 2020-04-01); dates after the book's last fiscal year are judged by that year. HCPCS
+   * validity follows the added and termination dates.
+   *
+   * Throws `INVALID_CODE`, `NOT_FOUND` (as `lookup`), `INVALID_ARGUMENT` for a malformed
+   * date, `UNKNOWN_SYSTEM` for an unknown system. A code that is not valid that day is an
+   * answer (`valid: false`), not an error.
+   *
+   * ```js
+   * const v = book.validOn('M54.5', '2021-10-01')
+   * v.valid       // false
+   * v.status      // 'no_longer_valid'
+   * v.replacedBy  // ['M54.50', 'M54.51', 'M54.59']
+   * ```
+   */
+  validOn(code: string, date: string, system?: string | undefined | null): Validity
 }
 
 /**
@@ -157,6 +249,50 @@ export declare class Quota {
    * `STORAGE_ERROR`; closing twice is harmless.
    */
   close(): void
+}
+
+/** Options of `Book.checkClaim`. */
+export interface CheckClaimOptions {
+  /**
+   * The date of service, `"YYYY-MM-DD"`: only edits in effect that day apply (with dated
+   * edits; the default book's are undated). Without it, the edits the book has as current.
+   */
+  date?: string
+}
+
+/** What `Book.checkClaim` returns. */
+export interface ClaimCheck {
+  /** The date of service the claim was checked for, if given. */
+  dateOfService: string | null
+  /**
+   * Whether the book's PTP edits carry effective and deletion dates. `false` for the default
+   * book: its edits are undated, so every edit in it applies whatever the date of service.
+   */
+  editsDated: boolean
+  /**
+   * Every PTP edit in effect between two lines of the claim, bypassed or not, in line order.
+   * Edits with modifier indicator 9 never apply and are not listed.
+   */
+  ptp: Array<PtpEdit>
+  /** Every MUE that applies to the claim's lines, exceeded or not. */
+  mue: Array<MueResult>
+  /**
+   * Lines (from 0) that would be denied: the column 2 line of each edit not bypassed, and
+   * the lines of each MUE exceeded. Sorted, without repeats.
+   */
+  deniedLines: Array<number>
+  /** No line is denied. */
+  clean: boolean
+}
+
+/** One line of a claim as an object (`checkClaim` also takes the string `'20610x2-RT-59'`). */
+export interface ClaimLine {
+  /** A CPT or HCPCS code, five letters or digits (`99213`, `J1100`), any case. */
+  code: string
+  /** Units of service, a whole number of at least 1 (default 1). */
+  units?: number
+  /** Two-character modifiers (`25`, `59`, `RT`), any case, in the order billed. */
+  modifiers?: Array<string>
 }
 
 /** One code of the book, as listed by `Book.codes()`. */
@@ -362,12 +498,92 @@ export interface LedgerEntry {
   remaining: number | null
 }
 
+/** Options of `Book.lookup` (which also takes a system name alone). */
+export interface LookupOptions {
+  /** Only this code system. */
+  system?: string
+  /**
+   * A date of service, `"YYYY-MM-DD"`: the code must be valid on a claim with that date,
+   * else the lookup throws `NOT_VALID_ON_DATE`.
+   */
+  on?: string
+}
+
+/**
+ * One row of a GEM: a source code and one target, with the flags decoded.
+ *
+ * How to read a GEM: a source maps to one target (maybe approximately), to none (`noMap`), or,
+ * when `combination` is set, to several codes together: the targets are grouped by `scenario`
+ * (alternative ways to code the source), and within a scenario one target is taken from each
+ * `choiceList`.
+ */
+export interface Mapping {
+  /** The source code, dotted (`250.00`, `E888.9`, `E11.9`). */
+  source: string
+  /** The target code, dotted; `null` when the source has no map. */
+  target: string | null
+  /** The target is not an exact equivalent of the source. */
+  approximate: boolean
+  /** The source has no target code (`NoDx` in the GEM). */
+  noMap: boolean
+  /** The target is one part of a combination: several targets together express the source. */
+  combination: boolean
+  /** For a combination: which alternative set of targets (1-9); 0 otherwise. */
+  scenario: number
+  /**
+   * For a combination: which slot of the scenario this target fills (1-9); one target is
+   * chosen from each choice list. 0 otherwise.
+   */
+  choiceList: number
+}
+
 /**
  * The field of a code that a hit matched: the `code` itself (exact or prefix), the `title`,
  * the `short_title`, an ICD-10-CM `inclusion_term`, or an `abbreviation` whose expansion
  * matched.
  */
 export type MatchField = 'code' | 'title' | 'short_title' | 'inclusion_term' | 'abbreviation'
+
+/**
+ * A medically unlikely edit (MUE): the most units of service of a code per day under most
+ * circumstances.
+ */
+export interface Mue {
+  /** The code. */
+  code: string
+  /** The limit, in units of service. */
+  mueValue: number
+  /**
+   * MUE adjudication indicator: `1` claim line edit (each line is checked on its own; lines
+   * with different modifiers such as 76, 91, RT, LT may each carry the limit); `2` date of
+   * service edit, policy (units of the code on the day are added up; absolute); `3` date of
+   * service edit, clinical (added up; exceptions rare, with documentation).
+   */
+  adjudicationIndicator: number
+  /** Why the limit is what it is (`CMS Policy`, `Anatomic Consideration`, ...). */
+  rationale: string
+}
+
+/**
+ * An MUE applied to a claim: one result per line for adjudication indicator 1, one per code
+ * (its lines' units added up) for indicators 2 and 3.
+ */
+export interface MueResult {
+  /** The code. */
+  code: string
+  /** Indices (from 0) of the claim lines counted. */
+  lines: Array<number>
+  /** Units counted. */
+  units: number
+  /** The limit. */
+  mueValue: number
+  /** `1` line edit, `2` date of service edit (policy), `3` date of service edit (clinical). */
+  adjudicationIndicator: number
+  /** The MUE rationale. */
+  rationale: string
+  /** `units > mueValue`: the lines' units are denied. */
+  exceeds: boolean
+}
 
 /**
  * What kind of entry of a code system a record is: `chapter` and `section` (ICD-10-CM
@@ -448,6 +664,44 @@ export interface PlanSpec {
   window?: string
   /** What to tell a subject who has no views left ("Register to get 5 more views."). */
   hint?: string | null
+}
+
+/** A procedure-to-procedure (PTP) edit between two codes of a claim (or of a list of codes). */
+export interface PtpEdit {
+  /** The column 1 code: eligible for payment. */
+  column1: string
+  /** The column 2 code: denied when billed with column 1, unless the edit is bypassed. */
+  column2: string
+  /** Index (from 0) of the claim line (or of the code in the list) holding column 1. */
+  column1Line: number
+  /** Index (from 0) of the claim line (or of the code in the list) holding column 2. */
+  column2Line: number
+  /**
+   * `0`: never allowed together, no modifier bypasses the edit; `1`: allowed with an
+   * appropriate NCCI PTP-associated modifier; `9`: not applicable (the edit was deleted on
+   * the day it took effect).
+   */
+  modifierIndicator: number
+  /**
+   * Why the edit exists (`Mutually exclusive procedures`, `Misuse of Column Two code with
+   * Column One code`, ...).
+   */
+  rationale: string
+  /**
+   * First date of service the edit applies to; `null` when the book's edits are undated
+   * (the default book).
+   */
+  effective: string | null
+  /** The edit no longer applies on and after this date; `null` while active or when undated. */
+  deleted: string | null
+  /**
+   * The modifiers on the two lines bypass the edit (indicator 1 and a PTP-associated
+   * modifier on either line; anatomic modifiers only when the two lines' sites differ).
+   * Always `false` from `ptpEdits`, which has no modifiers.
+   */
+  bypassed: boolean
+  /** The modifier that bypassed it, when one did. */
+  bypassModifier: string | null
 }
 
 /** Options of `new Quota(path, options)`. */
@@ -547,6 +801,42 @@ export interface Usage {
   /** The number of the current window. */
   epoch: number
 }
+
+/**
+ * What `Book.validOn` returns: whether a code may be used on a claim with a date of service,
+ * and why. Dates are `"YYYY-MM-DD"`.
+ */
+export interface Validity {
+  /** Canonical code (`M54.5`). */
+  code: string
+  /** Its code system. */
+  system: System
+  /** The date of service asked about. */
+  date: string
+  /** Whether the code may be used on a claim with that date of service. */
+  valid: boolean
+  /** Why. */
+  status: ValidityStatus
+  /** First date of service on which the code was valid, if it ever was. */
+  validFrom: string | null
+  /** Last date of service on which it was valid; `null` while it still is. */
+  validUntil: string | null
+  /** Codes that replaced it. */
+  replacedBy: Array<string>
+  /**
+   * A sentence for people (`"M54.5 was valid until 2021-09-30; replaced by M54.50, M54.51,
+   * M54.59"`).
+   */
+  message: string
+}
+
+/**
+ * Why a code is or is not valid on a date of service: `valid`; `not_yet_valid` (`validFrom`
+ * says when it became valid); `no_longer_valid` (`validUntil` says when it stopped,
+ * `replacedBy` what to use instead); `not_billable` (a header such as a category or a PCS
+ * table, or a modifier: never valid on its own on a claim).
+ */
+export type ValidityStatus = 'valid' | 'not_yet_valid' | 'no_longer_valid' | 'not_billable'
 
 /** Options of `Book.viewCode`. */
 export interface ViewCodeOptions {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use codelookup::quota::Quota as CoreQuota;
+use codelookup::record::CodeRecord as CoreRecord;
 use codelookup::Book as CoreBook;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -11,7 +12,7 @@ use napi_derive::napi;
 use crate::code::{parse_system, System};
 use crate::error::or_throw;
 use crate::quota::{Decision, Quota};
-use crate::record::{convert, CodeRecord};
+use crate::record::{convert, parse_date, CodeRecord};
 use crate::tasks::{BookTask, CodeViewTask, RecordsTask, Work};
 
 /// An open code book. Get one with `open()`, `openAsync()` or `new Book(path?)`; it is
@@ -54,6 +55,17 @@ pub struct ViewCodeOptions {
     /// Makes the call idempotent: a retry with the same key returns the first decision and
     /// charges nothing.
     pub request_key: Option<String>,
+}
+
+/// Options of `Book.lookup` (which also takes a system name alone).
+#[napi(object)]
+#[derive(Clone, Debug, Default)]
+pub struct LookupOptions {
+    /// Only this code system.
+    pub system: Option<String>,
+    /// A date of service, `"YYYY-MM-DD"`: the code must be valid on a claim with that date,
+    /// else the lookup throws `NOT_VALID_ON_DATE`.
+    pub on: Option<String>,
 }
 
 /// Opens a code book: the embedded default book (ICD-10-CM, ICD-10-PCS, HCPCS Level II) when
@@ -102,15 +114,25 @@ impl Book {
         self.path.clone()
     }
 
-    /// Looks a code up. Without `system`, the first system that has the code answers and
-    /// `alsoIn` names the others.
+    /// Looks a code up. The second argument is a system name, or options `{ system, on }`.
+    /// Without a system, the first system that has the code answers and `alsoIn` names the
+    /// others. With `on`, a date of service `"YYYY-MM-DD"`, the code must be valid on a claim
+    /// that day.
     ///
     /// Throws `INVALID_CODE` for input that cannot be a code, `NOT_FOUND` (with `suggestions`,
-    /// the nearest real codes) for a well-formed code the book does not have. About a
+    /// the nearest real codes) for a well-formed code the book does not have,
+    /// `NOT_VALID_ON_DATE` (with `date` and `replacedBy`; the message says when it was valid)
+    /// for a code not valid on the date `on`, `INVALID_ARGUMENT` for a malformed date. About a
     /// microsecond in the core, plus building the JS object.
+    ///
+    /// ```js
+    /// book.lookup('e119')                           // any system
+    /// book.lookup('B20', 'icd10pcs')                // one system
+    /// book.lookup('M54.5', { on: '2021-10-01' })    // throws NOT_VALID_ON_DATE, replacedBy ['M54.50', ...]
+    /// ```
     #[napi(catch_unwind, strict)]
-    pub fn lookup(&self, env: &Env, code: String, system: Option<String>) -> Result<CodeRecord> {
-        or_throw(env, parse_system(system.as_deref()).and_then(|s| self.book.lookup(&code, s))).map(CodeRecord::from)
+    pub fn lookup(&self, env: &Env, code: String, system_or_options: Option<Either<String, LookupOptions>>) -> Result<CodeRecord> {
+        or_throw(env, lookup(&self.book, &code, system_or_options)).map(CodeRecord::from)
     }
 
     /// Like `lookup`, but one record for each system that has the code.
@@ -219,6 +241,19 @@ fn view_code(book: &CoreBook, quota: &CoreQuota, subject: String, code: String, 
     Ok(CodeView { record: record.into(), decision: decision.into() })
 }
 
-fn records(recs: Vec<Option<codelookup::record::CodeRecord>>) -> Vec<Option<CodeRecord>> {
+fn lookup(book: &CoreBook, code: &str, system_or_options: Option<Either<String, LookupOptions>>) -> codelookup::Result<CoreRecord> {
+    let LookupOptions { system, on } = match system_or_options {
+        None => LookupOptions::default(),
+        Some(Either::A(system)) => LookupOptions { system: Some(system), on: None },
+        Some(Either::B(options)) => options,
+    };
+    let system = parse_system(system.as_deref())?;
+    match on {
+        Some(on) => book.lookup_on(code, system, parse_date(&on)?),
+        None => book.lookup(code, system),
+    }
+}
+
+fn records(recs: Vec<Option<CoreRecord>>) -> Vec<Option<CodeRecord>> {
     recs.into_iter().map(|r| r.map(CodeRecord::from)).collect()
 }

@@ -2,11 +2,13 @@
 //!
 //! Every error thrown by the package (or rejecting one of its promises) is an `Error` instance
 //! with a stable `code` property to branch on (`NOT_FOUND`, `INVALID_CODE`, `UNKNOWN_SYSTEM`,
-//! `INVALID_ARGUMENT`, `QUOTA_EXCEEDED`, `BOOK_ERROR`, `STORAGE_ERROR`, `IO_ERROR`: the core's
-//! [`codelookup::Error::kind`]) and a message that carries the whole cause chain. Some codes
-//! carry data:
+//! `INVALID_ARGUMENT`, `NOT_VALID_ON_DATE`, `QUOTA_EXCEEDED`, `BOOK_ERROR`, `STORAGE_ERROR`,
+//! `IO_ERROR`: the core's [`codelookup::Error::kind`]) and a message that carries the whole
+//! cause chain. Some codes carry data:
 //!
 //! - `NOT_FOUND`: `suggestions`, the nearest real codes, best first;
+//! - `NOT_VALID_ON_DATE`: `date` (the date of service, `"YYYY-MM-DD"`) and `replacedBy` (the
+//!   codes that replaced the code, maybe none); the message says when the code was valid;
 //! - `QUOTA_EXCEEDED`: `subject`, `remaining`, `limit` (`null`: unlimited) and `reason` (the
 //!   sentence to show the user).
 //!
@@ -34,6 +36,10 @@ fn build(env: &Env, err: &Error) -> napi::Result<napi::Error> {
     obj.set("code", err.kind())?;
     match err {
         Error::NotFound { suggestions, .. } => obj.set("suggestions", suggestions.clone())?,
+        Error::NotValidOnDate { date, replaced_by, .. } => {
+            obj.set("date", crate::record::date(*date))?;
+            obj.set("replacedBy", replaced_by.clone())?;
+        }
         Error::QuotaExceeded { subject, remaining, limit, message } => {
             obj.set("subject", subject.as_str())?;
             obj.set("remaining", count(*remaining))?;

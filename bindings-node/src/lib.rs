@@ -10,10 +10,16 @@
 //! rec.code                                  // 'E11.9'
 //! rec.billable                              // true
 //! const recs = await book.lookupManyAsync(['E11.9', 'J1100'])  // on the libuv pool
+//! book.validOn('M54.5', '2021-10-01').valid // false: replaced by M54.50, M54.51, M54.59
+//! book.checkClaim(['99213', '20610']).deniedLines // [0]: the visit needs modifier 25
 //! ```
 //!
 //! Modules:
 //! - [`book`]: `open`, `openAsync` and the `Book` class;
+//! - [`validity`]: `Book.validOn` (codes on a date of service) and its answer;
+//! - [`billing`]: `Book.checkClaim`, `Book.ptpEdits`, `Book.mue` (the NCCI edits), their
+//!   claim lines and results;
+//! - [`crosswalk`]: `Book.crosswalk` (ICD-9-CM ↔ ICD-10-CM GEMs) and its mappings;
 //! - [`search`]: `Book.search` and `Book.searchAsync`, their options and hits;
 //! - [`quota`]: the `Quota` class (metered code page views) and its results;
 //! - [`code`]: the `System` type and the parsing of system names;
@@ -38,3 +44,8 @@ pub mod error;
 pub mod quota;
 pub mod record;
 pub mod search;
+
+// More `Book` methods, from other core modules: after the class's own in index.d.ts.
+pub mod billing;
+pub mod crosswalk;
+pub mod validity;

@@ -404,3 +404,12 @@ pub fn convert<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
 pub fn date(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
+
+/// A caller's date `"YYYY-MM-DD"`; anything else is the core's `INVALID_ARGUMENT` (quoting at
+/// most 40 characters of the input).
+pub fn parse_date(d: &str) -> codelookup::Result<NaiveDate> {
+    NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
+        let shown: String = d.chars().take(40).collect();
+        codelookup::Error::InvalidArgument(format!("date {shown:?} is not a date \"YYYY-MM-DD\": {e}"))
+    })
+}

@@ -2,7 +2,6 @@
 //! prefixes and words, with autocomplete, typos and abbreviations), with its options and hits
 //! as plain objects. Match spans are converted to UTF-16 offsets, JavaScript's string indices.
 
-use chrono::NaiveDate;
 use codelookup::search as core;
 use codelookup::Error as CoreError;
 use napi::bindgen_prelude::*;
@@ -11,6 +10,7 @@ use napi_derive::napi;
 use crate::book::Book;
 use crate::code::{parse_systems, System};
 use crate::error::or_throw;
+use crate::record::parse_date;
 use crate::tasks::{HitsTask, Work};
 
 /// Options of `Book.search`; every field is optional.
@@ -119,12 +119,7 @@ fn options(options: Option<SearchOptions>) -> codelookup::Result<core::SearchOpt
         chapter: chapter
             .map(|c| u8::try_from(c).map_err(|_| CoreError::InvalidArgument(format!("unknown chapter {c} (1 to 22)"))))
             .transpose()?,
-        date: date
-            .map(|d| {
-                NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                    .map_err(|e| CoreError::InvalidArgument(format!("date {d:?} is not a date \"YYYY-MM-DD\": {e}")))
-            })
-            .transpose()?,
+        date: date.as_deref().map(parse_date).transpose()?,
         limit: count("limit", limit)?.unwrap_or(defaults.limit),
         offset: count("offset", offset)?.unwrap_or(defaults.offset),
     })

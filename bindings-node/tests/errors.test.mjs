@@ -20,6 +20,15 @@ test('NOT_FOUND carries suggestions', () => {
   assert.ok(err.stack.includes('errors.test.mjs'), 'the stack points at the caller')
 })
 
+test('NOT_VALID_ON_DATE carries the date and the replacements', () => {
+  const err = thrown(() => book.lookup('R05', { on: '2021-10-01' }))
+  assert.ok(err instanceof Error)
+  assert.equal(err.code, 'NOT_VALID_ON_DATE')
+  assert.equal(err.date, '2021-10-01')
+  assert.deepEqual(err.replacedBy, ['R05.1', 'R05.2', 'R05.3', 'R05.4', 'R05.8', 'R05.9'])
+  assert.match(err.message, /R05 was valid until 2021-09-30; replaced by R05\.1/)
+})
+
 test('INVALID_CODE, UNKNOWN_SYSTEM', () => {
   for (const input of ['', 'E11..9', 'E11-9', '💉', 'x'.repeat(10000)]) {
     assert.equal(thrown(() => book.lookup(input)).code, 'INVALID_CODE', JSON.stringify(input.slice(0, 20)))
@@ -164,6 +173,17 @@ test('no input crashes the process', async () => {
       () => book.isBillable(s),
       () => book.title(s),
       () => book.lookup('E11.9', s),
+      () => book.lookup(s, { on: '2024-01-01' }),
+      () => book.lookup('E11.9', { on: s }),
+      () => book.validOn(s, '2024-01-01'),
+      () => book.validOn('E11.9', s, s),
+      () => book.checkClaim([s, '99213']),
+      () => book.checkClaim([{ code: s, modifiers: [s] }], { date: s }),
+      () => book.ptpEdits([s, '99213']),
+      () => book.mue(s),
+      () => book.crosswalk(s, 'icd9_to_icd10'),
+      () => book.crosswalk(s, 'icd10_to_icd9'),
+      () => book.crosswalk('250.00', s),
     ]) {
       try {
         call()

@@ -120,3 +120,105 @@ test('search.json: searchAsync agrees with search', { skip: !searchCases && 'tes
   const got = await Promise.all(queries.map((q) => book.searchAsync(q, { limit: 10 })))
   got.forEach((hits, i) => assert.deepEqual(hits, book.search(queries[i], { limit: 10 }), queries[i]))
 })
+
+// validity.json: `validOn` and `lookup(code, { on })`, with the semantics of
+// `date_of_service_cases` in core/tests/shared_cases.rs.
+const validityCases = cases('validity.json')
+
+test('validity.json: validOn and lookup on a date', async (t) => {
+  assert.ok(validityCases.cases.length >= 15)
+  for (const c of validityCases.cases) {
+    await t.test(c.name, () => {
+      const lookupOn = () => book.lookup(c.input, c.system === undefined ? { on: c.date } : { system: c.system, on: c.date })
+      if (c.lookup_error) {
+        const err = thrown(lookupOn)
+        assert.ok(err instanceof Error, `${c.name}: not an Error`)
+        assert.equal(err.code, c.lookup_error, `${c.name}: ${err.message}`)
+        if (c.lookup_error === 'NOT_VALID_ON_DATE') {
+          assert.equal(err.date, c.date, `${c.name}: error date`)
+          if (c.replaced_by) assert.deepEqual(err.replacedBy, c.replaced_by, `${c.name}: error replacedBy`)
+        }
+      } else if (c.error === undefined) {
+        lookupOn()
+      }
+      const validOn = () => (c.system === undefined ? book.validOn(c.input, c.date) : book.validOn(c.input, c.date, c.system))
+      if (c.error) {
+        const err = thrown(validOn)
+        assert.equal(err.code, c.error, `${c.name}: ${err.message}`)
+        return
+      }
+      const v = validOn()
+      for (const [field, want] of Object.entries(c.expect)) {
+        assert.deepEqual(v[camel(field)], want, `${c.name}: field ${field}`)
+      }
+      if (c.replaced_by) assert.deepEqual(v.replacedBy, c.replaced_by, `${c.name}: replaced_by`)
+      assert.ok(v.message.length > 0 && v.message.includes(v.code), `${c.name}: ${v.message}`)
+    })
+  }
+})
+
+// billing.json: `checkClaim` and `crosswalk`, with the semantics of `billing_cases` in
+// core/tests/shared_cases.rs.
+const billingCases = cases('billing.json')
+
+test('billing.json: checkClaim', async (t) => {
+  assert.ok(billingCases.claims.length >= 5)
+  for (const c of billingCases.claims) {
+    await t.test(c.name, () => {
+      const check = () => (c.date === undefined ? book.checkClaim(c.lines) : book.checkClaim(c.lines, { date: c.date }))
+      if (c.error) {
+        const err = thrown(check)
+        assert.ok(err instanceof Error, `${c.name}: not an Error`)
+        assert.equal(err.code, c.error, `${c.name}: ${err.message}`)
+        return
+      }
+      const got = check()
+      assert.equal(got.dateOfService, c.date ?? null, `${c.name}: dateOfService`)
+      assert.deepEqual(
+        got.ptp.map((e) => [e.column1, e.column2, e.modifierIndicator, e.bypassed, e.bypassModifier]),
+        c.ptp,
+        `${c.name}: ptp`,
+      )
+      if (c.mue) {
+        assert.deepEqual(
+          got.mue.map((m) => [m.code, m.units, m.mueValue, m.exceeds]),
+          c.mue,
+          `${c.name}: mue`,
+        )
+      }
+      assert.deepEqual(got.deniedLines, c.denied_lines, `${c.name}: denied_lines`)
+      assert.equal(got.clean, c.clean, `${c.name}: clean`)
+    })
+  }
+})
+
+test('billing.json: crosswalk', async (t) => {
+  assert.ok(billingCases.crosswalks.length >= 3)
+  for (const c of billingCases.crosswalks) {
+    await t.test(c.name, () => {
+      const crosswalk = () => book.crosswalk(c.input, c.direction)
+      if (c.error) {
+        const err = thrown(crosswalk)
+        assert.ok(err instanceof Error, `${c.name}: not an Error`)
+        assert.equal(err.code, c.error, `${c.name}: ${err.message}`)
+        return
+      }
+      const maps = crosswalk()
+      if (c.targets) {
+        assert.deepEqual(
+          maps.map((m) => m.target),
+          c.targets,
+          `${c.name}: targets`,
+        )
+      }
+      if (c.approximate !== undefined) assert.ok(maps.every((m) => m.approximate === c.approximate), `${c.name}: approximate`)
+      if (c.scenario_2) {
+        assert.deepEqual(
+          maps.filter((m) => m.combination && m.scenario === 2).map((m) => [m.choiceList, m.target]),
+          c.scenario_2,
+          `${c.name}: scenario 2`,
+        )
+      }
+    })
+  }
+})
