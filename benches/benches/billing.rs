@@ -52,9 +52,15 @@ fn latency(name: &str, mut f: impl FnMut()) {
 }
 
 fn memory_report(book: &Book) {
-    let bytes = book.billing_heap_bytes();
-    println!("billing tables (PTP + MUE + GEMs) heap: {bytes} bytes = {:.1} MiB", bytes as f64 / 1048576.0);
+    let mib = |bytes: usize| bytes as f64 / 1048576.0;
+    println!("billing tables (PTP + MUE + GEMs) heap after open (PTP edits compressed): {:.1} MiB", mib(book.billing_heap_bytes()));
     println!("resident after opening the default book: {:.1} MiB", rss_mib());
+    let lines: Vec<ClaimLine> = CLAIM.iter().map(|l| ClaimLine::parse(l).unwrap()).collect();
+    let t = Instant::now();
+    book.check_claim(&lines, None).unwrap();
+    println!("first claim check (unpacks the PTP edits): {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    println!("billing tables heap once unpacked: {:.1} MiB", mib(book.billing_heap_bytes()));
+    println!("resident after the first claim check: {:.1} MiB", rss_mib());
     if std::env::var_os("CODELOOKUP_BENCH_RSS_DIFF").is_some() {
         let dir = std::env::temp_dir().join(format!("codelookup-bench-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);

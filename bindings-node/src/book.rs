@@ -164,7 +164,7 @@ impl Book {
     #[napi(catch_unwind, strict)]
     pub fn title(&self, env: &Env, code: String, system: Option<String>) -> Result<Option<String>> {
         let system = or_throw(env, parse_system(system.as_deref()))?;
-        Ok(self.book.title(&code, system).map(str::to_owned))
+        Ok(self.book.title(&code, system).map(std::borrow::Cow::into_owned))
     }
 
     /// Whether the code exists in the book, billable or not. Malformed input is simply not

@@ -242,7 +242,7 @@ impl PyBook {
             return Ok(Some(title));
         }
         let Some(title) = self.book.title(&text(code), system) else { return Ok(None) };
-        let title = PyString::new(py, title).into_any();
+        let title = PyString::new(py, &title).into_any();
         remember(cache, code, &title)?;
         Ok(Some(title))
     }

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::Book;
 use crate::code::{truncate_for_message, Key, System};
 use crate::error::{Error, Result};
-use tables::NcciTables;
+use tables::{NcciTables, Ptp};
 
 /// The NCCI PTP-associated modifiers: on either line of a pair whose modifier indicator is 1,
 /// one of these bypasses the edit. Anatomic: E1-E4, FA, F1-F9, TA, T1-T9, LT, RT, LC, LD, RC,
@@ -446,7 +446,7 @@ impl Book {
 ///
 /// A short edit list is scanned (sequential reads) against a 1024-bit filter of the codes; a
 /// long one is searched once per code, each search starting where the last ended.
-fn for_each_pair(t: &NcciTables, known: &[(u32, u32)], f: &mut dyn FnMut(usize, u32, u32)) {
+fn for_each_pair(t: &Ptp, known: &[(u32, u32)], f: &mut dyn FnMut(usize, u32, u32)) {
     let mut filter = [0u64; 16];
     for &(id, _) in known {
         filter[(id as usize >> 6) & 15] |= 1 << (id & 63);
@@ -479,6 +479,7 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
     if t.is_empty() {
         return Err(Error::Book("this book has no NCCI edits; build it with the NCCI sources".into()));
     }
+    let p = t.ptp()?;
     let n = lines.len();
     let mut keys: Vec<Key> = Vec::with_capacity(n);
     let mut ids: Vec<Option<u32>> = Vec::with_capacity(n);
@@ -506,23 +507,23 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
     // The edits that apply, as (column 1 line, column 2 line, edit index, bypassing modifier).
     let mut hits: Vec<(u32, u32, u32, Option<&'static str>)> = Vec::new();
     let mut consider = |k: usize, i: u32, j: u32| {
-        if i == j || !t.applies(k, date_of_service) {
+        if i == j || !p.applies(k, date_of_service) {
             return;
         }
-        let indicator = t.entry(k).modifier_indicator;
+        let indicator = p.entry(k).modifier_indicator;
         if indicator != 9 {
             let by = if indicator == 1 { bypass(mods[i as usize], mods[j as usize]) } else { None };
             hits.push((i, j, k as u32, by));
         }
     };
-    for_each_pair(t, &known, &mut consider);
+    for_each_pair(p, &known, &mut consider);
     hits.sort_unstable_by_key(|h| (h.0, h.1, h.2));
 
     let mut denied_lines: Vec<usize> = Vec::new();
     let mut ptp = Vec::with_capacity(hits.len());
     for (i, j, k, by) in hits {
         let (i, j) = (i as usize, j as usize);
-        let e = t.entry(k as usize);
+        let e = p.entry(k as usize);
         if by.is_none() {
             denied_lines.push(j);
         }
@@ -577,10 +578,11 @@ where
     S: AsRef<str>,
 {
     let keys = codes.into_iter().map(|c| ncci_key(c.as_ref())).collect::<Result<Vec<_>>>()?;
+    let p = t.ptp()?;
     let mut known: Vec<(u32, u32)> = keys.iter().enumerate().filter_map(|(i, k)| Some((t.code_id(k)?, i as u32))).collect();
     known.sort_unstable();
     let mut hits: Vec<(u32, u32, u32)> = Vec::new();
-    for_each_pair(t, &known, &mut |k, i, j| {
+    for_each_pair(p, &known, &mut |k, i, j| {
         if i != j {
             hits.push((i, j, k as u32));
         }
@@ -590,7 +592,7 @@ where
         .into_iter()
         .map(|(i, j, k)| {
             let (i, j) = (i as usize, j as usize);
-            let e = t.entry(k as usize);
+            let e = p.entry(k as usize);
             PtpEdit {
                 column1: keys[i].as_str().to_owned(),
                 column2: keys[j].as_str().to_owned(),

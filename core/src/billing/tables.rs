@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 
@@ -39,22 +40,38 @@ pub(crate) struct MueEntry {
     pub rationale: u16,
 }
 
+/// The PTP edits as compressed sparse rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ptp {
+    /// Empty, or `codes.len() + 1` offsets: the edits of column 1 code `c` are
+    /// `edits[start[c] .. start[c + 1]]`, sorted by column 2 then date.
+    start: Vec<u32>,
+    /// Packed edits (see `CODE_SHIFT`).
+    edits: Vec<u32>,
+    /// Empty when the sources had no dates; else one per edit: effective and deletion dates,
+    /// each as days since 1970-01-01 plus one in 16 bits (0: none).
+    dates: Vec<u32>,
+}
+
 /// The PTP and MUE tables.
-#[derive(Default, PartialEq, Eq)]
+///
+/// The PTP edits (8.6 MB for the 2.1 million edits of the default book) are only needed by
+/// claim checks, which many hosts never make: once a book is read, [`NcciTables::pack`] keeps
+/// them zstd-compressed (about a quarter of the size), and the first call that needs them
+/// decompresses them (a few milliseconds, once per book).
+#[derive(Default)]
 pub(crate) struct NcciTables {
     /// Every code of either table, sorted; a code's id is its index.
     codes: Vec<Key>,
     /// Open-addressing hash index of `codes`: `id + 1` per slot, 0 empty; a power of two at
     /// least twice the number of codes, so a look-up is one or two probes.
     slots: Vec<u32>,
-    /// Empty, or `codes.len() + 1` offsets: the edits of column 1 code `c` are
-    /// `ptp[ptp_start[c] .. ptp_start[c + 1]]`, sorted by column 2 then date.
-    ptp_start: Vec<u32>,
-    /// Packed edits (see `CODE_SHIFT`).
-    ptp: Vec<u32>,
-    /// Empty when the sources had no dates; else one per edit: effective and deletion dates,
-    /// each as days since 1970-01-01 plus one in 16 bits (0: none).
-    ptp_dates: Vec<u32>,
+    /// The PTP edits, once unpacked (or since the tables were built).
+    ptp: OnceLock<std::result::Result<Ptp, String>>,
+    /// The PTP edits compressed by [`NcciTables::pack`], until first needed.
+    packed: Option<Box<[u8]>>,
+    ptp_len: usize,
+    dated: bool,
     rationales: Vec<Box<str>>,
     /// Sorted by code id.
     mue: Vec<MueEntry>,
@@ -66,7 +83,7 @@ impl fmt::Debug for NcciTables {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NcciTables")
             .field("codes", &self.codes.len())
-            .field("ptp_edits", &self.ptp.len())
+            .field("ptp_edits", &self.ptp_len)
             .field("dated", &self.is_dated())
             .field("rationales", &self.rationales.len())
             .field("mue", &self.mue.len())
@@ -77,16 +94,38 @@ impl fmt::Debug for NcciTables {
 impl NcciTables {
     /// Whether the book has any NCCI data.
     pub fn is_empty(&self) -> bool {
-        self.ptp.is_empty() && self.mue.is_empty()
+        self.ptp_len == 0 && self.mue.is_empty()
     }
 
     /// Whether the PTP edits carry effective and deletion dates.
     pub fn is_dated(&self) -> bool {
-        !self.ptp_dates.is_empty()
+        self.dated
     }
 
     pub fn ptp_len(&self) -> usize {
-        self.ptp.len()
+        self.ptp_len
+    }
+
+    /// The PTP edits, decompressed on first use when the tables are packed.
+    pub fn ptp(&self) -> Result<&Ptp> {
+        let ptp = self.ptp.get_or_init(|| match &self.packed {
+            Some(packed) => Ptp::unpack(packed, self.codes.len() + 1, self.ptp_len, self.dated),
+            None => Ok(Ptp::default()),
+        });
+        ptp.as_ref().map_err(|e| Error::Book(format!("NCCI edit tables: {e}")))
+    }
+
+    /// Compresses the PTP edits until a check needs them (see the type's documentation).
+    pub fn pack(&mut self) -> Result<()> {
+        if self.packed.is_some() || self.ptp_len == 0 {
+            return Ok(());
+        }
+        let Some(Ok(ptp)) = self.ptp.take() else { return Ok(()) };
+        let words = ptp.start.iter().chain(&ptp.edits).chain(&ptp.dates);
+        let bytes: Vec<u8> = std::iter::once(ptp.start.len() as u32).chain(words.copied()).flat_map(u32::to_le_bytes).collect();
+        let packed = zstd::bulk::compress(&bytes, 1).map_err(|e| Error::Book(format!("compressing the NCCI edits: {e}")))?;
+        self.packed = Some(packed.into_boxed_slice());
+        Ok(())
     }
 
     pub fn mue_len(&self) -> usize {
@@ -114,88 +153,22 @@ impl NcciTables {
         self.rationales.get(id as usize).map_or("", |r| r)
     }
 
-    /// Range in `ptp` of the edits of a column 1 code (empty when it has none).
-    pub fn column1_range(&self, column1: u32) -> std::ops::Range<usize> {
-        match (self.ptp_start.get(column1 as usize), self.ptp_start.get(column1 as usize + 1)) {
-            (Some(&s), Some(&e)) if s <= e && e as usize <= self.ptp.len() => s as usize..e as usize,
-            _ => 0..0,
-        }
-    }
-
-    /// The first index of `range` (a part of one column 1 code's edits) whose column 2 is not
-    /// below `column2`; `range.end` when none.
-    /// Short ranges are scanned (one or two cache lines, predictable), long ones bisected.
-    pub fn lower_bound(&self, range: std::ops::Range<usize>, column2: u32) -> usize {
-        let edits = self.ptp.get(range.clone()).unwrap_or(&[]);
-        let below = |e: &u32| e >> CODE_SHIFT < column2;
-        if edits.len() <= 32 {
-            range.start + edits.iter().take_while(|e| below(e)).count()
-        } else {
-            range.start + edits.partition_point(below)
-        }
-    }
-
-    /// The indices from `at` (before `end`) whose column 2 is `column2`.
-    pub fn equal_from(&self, at: usize, end: usize, column2: u32) -> std::ops::Range<usize> {
-        let edits = self.ptp.get(at..end).unwrap_or(&[]);
-        at..at + edits.iter().take_while(|&&e| e >> CODE_SHIFT == column2).count()
-    }
-
-    /// Range in `ptp` of the edits whose column 1 is `column1` and column 2 is `column2`.
-    #[cfg(test)]
-    pub fn ptp_range(&self, column1: u32, column2: u32) -> std::ops::Range<usize> {
-        let range = self.column1_range(column1);
-        let at = self.lower_bound(range.clone(), column2);
-        self.equal_from(at, range.end, column2)
-    }
-
-    /// The column 2 code id of the edit at index `i` of `ptp`.
-    pub fn column2_at(&self, i: usize) -> u32 {
-        self.ptp.get(i).map_or(u32::MAX, |e| e >> CODE_SHIFT)
-    }
-
-    /// The edit at index `i` of `ptp`.
-    pub fn entry(&self, i: usize) -> PtpEntry {
-        let e = self.ptp[i];
-        let (effective, deleted) = match self.ptp_dates.get(i) {
-            Some(&d) => (unpack_date((d >> 16) as u16), unpack_date(d as u16)),
-            None => (None, None),
-        };
-        PtpEntry {
-            column2: e >> CODE_SHIFT,
-            modifier_indicator: match (e >> INDICATOR_SHIFT) & 3 {
-                0 => 0,
-                1 => 1,
-                _ => 9,
-            },
-            rationale: e & ((1 << RATIONALE_BITS) - 1),
-            effective,
-            deleted,
-        }
-    }
-
-    /// Whether edit `i` is in effect on `date`: on or after its effective date and before its
-    /// deletion date. Without a date, an edit applies unless it has a deletion date (the
-    /// file's current edits).
-    pub fn applies(&self, i: usize, date: Option<NaiveDate>) -> bool {
-        let Some(&d) = self.ptp_dates.get(i) else { return true };
-        let (effective, deleted) = (unpack_date((d >> 16) as u16), unpack_date(d as u16));
-        match date {
-            Some(date) => effective.is_none_or(|e| e <= date) && deleted.is_none_or(|x| date < x),
-            None => deleted.is_none(),
-        }
-    }
-
     pub fn mue(&self, code: u32) -> Option<&MueEntry> {
         self.mue_index.get(code as usize).and_then(|&i| self.mue.get(i as usize))
     }
 
-    /// Bytes of heap the tables hold (capacity, not just length).
+    /// Bytes of heap the tables hold now (capacity, not just length): the PTP edits count
+    /// compressed until they have been unpacked.
     pub fn heap_bytes(&self) -> usize {
+        let ptp = match self.ptp.get() {
+            Some(Ok(p)) => (p.start.capacity() + p.edits.capacity() + p.dates.capacity()) * 4,
+            _ => 0,
+        };
         self.codes.capacity() * size_of::<Key>()
             + self.slots.capacity() * 4
             + self.mue_index.capacity() * 4
-            + (self.ptp_start.capacity() + self.ptp.capacity() + self.ptp_dates.capacity()) * 4
+            + ptp
+            + self.packed.as_ref().map_or(0, |p| p.len())
             + self.rationales.capacity() * size_of::<Box<str>>()
             + self.rationales.iter().map(|r| r.len()).sum::<usize>()
             + self.mue.capacity() * size_of::<MueEntry>()
@@ -213,15 +186,6 @@ impl NcciTables {
 
     pub fn mue_entries(&self) -> &[MueEntry] {
         &self.mue
-    }
-
-    /// For each column 1 code with edits: its id, its packed edits and their packed dates
-    /// (empty when undated).
-    pub fn ptp_groups(&self) -> impl Iterator<Item = (u32, &[u32], &[u32])> + '_ {
-        (0..self.ptp_start.len().saturating_sub(1)).filter_map(move |c| {
-            let (s, e) = (self.ptp_start[c] as usize, self.ptp_start[c + 1] as usize);
-            (e > s).then(|| (c as u32, &self.ptp[s..e], self.ptp_dates.get(s..e).unwrap_or(&[])))
-        })
     }
 
     /// Restores the tables from their stored parts, checking every id and the sort order so
@@ -287,6 +251,8 @@ impl NcciTables {
         let (mut ptp, mut ptp_dates) = (ptp, ptp_dates);
         ptp.shrink_to_fit();
         ptp_dates.shrink_to_fit();
+        let (ptp_len, dated) = (ptp.len(), !ptp_dates.is_empty());
+        let ptp = OnceLock::from(Ok(Ptp { start: ptp_start, edits: ptp, dates: ptp_dates }));
         let mut slots = vec![0u32; if codes.is_empty() { 0 } else { (codes.len() * 2).next_power_of_two() }];
         let mask = slots.len().wrapping_sub(1);
         for (id, key) in codes.iter().enumerate() {
@@ -300,7 +266,116 @@ impl NcciTables {
         for (i, m) in mue.iter().enumerate() {
             mue_index[m.code as usize] = i as u32;
         }
-        Ok(NcciTables { codes, slots, ptp_start, ptp, ptp_dates, rationales, mue, mue_index })
+        Ok(NcciTables { codes, slots, ptp, packed: None, ptp_len, dated, rationales, mue, mue_index })
+    }
+}
+
+impl PartialEq for NcciTables {
+    /// Equal content, packed or not.
+    fn eq(&self, other: &Self) -> bool {
+        (&self.codes, &self.rationales, &self.mue, self.ptp_len, self.dated)
+            == (&other.codes, &other.rationales, &other.mue, other.ptp_len, other.dated)
+            && self.ptp().ok() == other.ptp().ok()
+    }
+}
+
+impl Ptp {
+    /// Reverses [`NcciTables::pack`], checking the sizes.
+    fn unpack(packed: &[u8], starts: usize, len: usize, dated: bool) -> std::result::Result<Ptp, String> {
+        let words = 1 + starts + len * (1 + usize::from(dated));
+        let bytes = zstd::bulk::decompress(packed, words * 4).map_err(|e| e.to_string())?;
+        let mut words = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        if words.next() != Some(starts as u32) {
+            return Err("the compressed edits do not have the expected size".into());
+        }
+        let start: Vec<u32> = words.by_ref().take(starts).collect();
+        let edits: Vec<u32> = words.by_ref().take(len).collect();
+        let dates: Vec<u32> = words.collect();
+        if start.len() != starts || edits.len() != len || dates.len() != if dated { len } else { 0 } {
+            return Err("the compressed edits do not have the expected size".into());
+        }
+        Ok(Ptp { start, edits, dates })
+    }
+
+    /// Range in `ptp` of the edits of a column 1 code (empty when it has none).
+    pub fn column1_range(&self, column1: u32) -> std::ops::Range<usize> {
+        match (self.start.get(column1 as usize), self.start.get(column1 as usize + 1)) {
+            (Some(&s), Some(&e)) if s <= e && e as usize <= self.edits.len() => s as usize..e as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// The first index of `range` (a part of one column 1 code's edits) whose column 2 is not
+    /// below `column2`; `range.end` when none.
+    /// Short ranges are scanned (one or two cache lines, predictable), long ones bisected.
+    pub fn lower_bound(&self, range: std::ops::Range<usize>, column2: u32) -> usize {
+        let edits = self.edits.get(range.clone()).unwrap_or(&[]);
+        let below = |e: &u32| e >> CODE_SHIFT < column2;
+        if edits.len() <= 32 {
+            range.start + edits.iter().take_while(|e| below(e)).count()
+        } else {
+            range.start + edits.partition_point(below)
+        }
+    }
+
+    /// The indices from `at` (before `end`) whose column 2 is `column2`.
+    pub fn equal_from(&self, at: usize, end: usize, column2: u32) -> std::ops::Range<usize> {
+        let edits = self.edits.get(at..end).unwrap_or(&[]);
+        at..at + edits.iter().take_while(|&&e| e >> CODE_SHIFT == column2).count()
+    }
+
+    /// Range in `ptp` of the edits whose column 1 is `column1` and column 2 is `column2`.
+    #[cfg(test)]
+    pub fn ptp_range(&self, column1: u32, column2: u32) -> std::ops::Range<usize> {
+        let range = self.column1_range(column1);
+        let at = self.lower_bound(range.clone(), column2);
+        self.equal_from(at, range.end, column2)
+    }
+
+    /// The column 2 code id of the edit at index `i` of `ptp`.
+    pub fn column2_at(&self, i: usize) -> u32 {
+        self.edits.get(i).map_or(u32::MAX, |e| e >> CODE_SHIFT)
+    }
+
+    /// The edit at index `i` of `ptp`.
+    pub fn entry(&self, i: usize) -> PtpEntry {
+        let e = self.edits[i];
+        let (effective, deleted) = match self.dates.get(i) {
+            Some(&d) => (unpack_date((d >> 16) as u16), unpack_date(d as u16)),
+            None => (None, None),
+        };
+        PtpEntry {
+            column2: e >> CODE_SHIFT,
+            modifier_indicator: match (e >> INDICATOR_SHIFT) & 3 {
+                0 => 0,
+                1 => 1,
+                _ => 9,
+            },
+            rationale: e & ((1 << RATIONALE_BITS) - 1),
+            effective,
+            deleted,
+        }
+    }
+
+    /// Whether edit `i` is in effect on `date`: on or after its effective date and before its
+    /// deletion date. Without a date, an edit applies unless it has a deletion date (the
+    /// file's current edits).
+    pub fn applies(&self, i: usize, date: Option<NaiveDate>) -> bool {
+        let Some(&d) = self.dates.get(i) else { return true };
+        let (effective, deleted) = (unpack_date((d >> 16) as u16), unpack_date(d as u16));
+        match date {
+            Some(date) => effective.is_none_or(|e| e <= date) && deleted.is_none_or(|x| date < x),
+            None => deleted.is_none(),
+        }
+    }
+
+    /// For each column 1 code with edits: its id, its packed edits and their packed dates
+    /// (empty when undated).
+    pub fn groups(&self) -> impl Iterator<Item = (u32, &[u32], &[u32])> + '_ {
+        (0..self.start.len().saturating_sub(1)).filter_map(move |c| {
+            let (s, e) = (self.start[c] as usize, self.start[c + 1] as usize);
+            (e > s).then(|| (c as u32, &self.edits[s..e], self.dates.get(s..e).unwrap_or(&[])))
+        })
     }
 }
 
@@ -474,19 +549,25 @@ mod tests {
             b.add_ptp(r).unwrap();
             b.add_ptp(r).unwrap(); // duplicates collapse
         }
-        let (a, b) = (a.finish().unwrap(), b.finish().unwrap());
+        let (a, mut b) = (a.finish().unwrap(), b.finish().unwrap());
         assert_eq!(a, b);
+        // Packed tables hold the same edits, unpacked on first use.
+        b.pack().unwrap();
+        assert!(b.packed.is_some() && b.ptp.get().is_none());
+        assert_eq!(a, b);
+        assert!(b.ptp.get().is_some());
         assert!(!a.is_dated());
         assert_eq!(a.ptp_len(), 3);
         let id = |s: &str| a.code_id(&Key::parse(s).unwrap()).unwrap();
-        let r = a.ptp_range(id("20610"), id("99213"));
+        let p = a.ptp().unwrap();
+        let r = p.ptp_range(id("20610"), id("99213"));
         assert_eq!(r.len(), 1);
-        let e = a.entry(r.start);
+        let e = p.entry(r.start);
         assert_eq!((e.modifier_indicator, a.rationale(e.rationale)), (1, "b"));
-        assert_eq!(a.entry(a.ptp_range(id("99213"), id("36415")).start).modifier_indicator, 9);
-        assert!(a.ptp_range(id("99213"), id("20610")).is_empty());
-        assert!(a.ptp_range(id("36415"), id("99213")).is_empty(), "36415 has no edits as column 1");
-        assert!(a.column1_range(id("36415")).is_empty() && !a.column1_range(id("20610")).is_empty());
+        assert_eq!(p.entry(p.ptp_range(id("99213"), id("36415")).start).modifier_indicator, 9);
+        assert!(p.ptp_range(id("99213"), id("20610")).is_empty());
+        assert!(p.ptp_range(id("36415"), id("99213")).is_empty(), "36415 has no edits as column 1");
+        assert!(p.column1_range(id("36415")).is_empty() && !p.column1_range(id("20610")).is_empty());
     }
 
     #[test]
@@ -494,9 +575,11 @@ mod tests {
         let mut b = NcciBuilder::default();
         b.add_ptp(&row("20610", "99213", 1, "r", d("2010-01-01"), d("2012-07-01"))).unwrap();
         b.add_ptp(&row("20610", "99213", 0, "r", d("2012-07-01"), None)).unwrap();
-        let t = b.finish().unwrap();
+        let mut t = b.finish().unwrap();
+        t.pack().unwrap();
         assert!(t.is_dated());
         let id = |s: &str| t.code_id(&Key::parse(s).unwrap()).unwrap();
+        let t = t.ptp().unwrap();
         let r = t.ptp_range(id("20610"), id("99213"));
         assert_eq!(r.len(), 2);
         let applying =

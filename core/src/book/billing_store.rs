@@ -48,7 +48,7 @@ pub(super) fn write(tx: &Transaction<'_>, billing: &BillingTables) -> Result<()>
     }
     let mut st = tx.prepare("INSERT INTO ncci_ptp VALUES (?1, ?2, ?3)")?;
     let le = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    for (column1, edits, dates) in t.ptp_groups() {
+    for (column1, edits, dates) in t.ptp()?.groups() {
         let dates = (t.is_dated()).then(|| le(dates));
         st.execute(params![column1, le(edits), dates])?;
     }
@@ -139,7 +139,8 @@ pub(super) fn read(conn: &Connection) -> Result<BillingTables> {
         });
     }
     mue.sort_unstable_by_key(|m| m.code);
-    let ncci = NcciTables::from_parts(codes, rationales, groups, edits, dates, mue)?;
+    let mut ncci = NcciTables::from_parts(codes, rationales, groups, edits, dates, mue)?;
+    ncci.pack()?;
 
     let mut gems = Gems::default();
     for direction in Direction::ALL {

@@ -70,8 +70,8 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
         }
         let mut st = tx.prepare("INSERT INTO nodes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
         for (i, n) in data.nodes.iter().enumerate() {
-            let short = if n.short_title() == n.title() { "" } else { n.short_title() };
-            st.execute(params![i as i64, n.system.as_str(), n.kind.as_str(), n.key(), n.title(), short, n.billable, n.parent])?;
+            let short = if n.has_short_title() { n.short_title() } else { "".into() };
+            st.execute(params![i as i64, n.system.as_str(), n.kind.as_str(), n.key(), &*n.title(), &*short, n.billable, n.parent])?;
         }
         let mut st = tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4)")?;
         for (node, notes) in sorted(&data.notes) {
@@ -187,7 +187,7 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
         let text = |i: usize| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
         data.nodes.push(system, kind, text(3)?, text(4)?, text(5)?, r.get(6)?, parent.map(|p| p as NodeId))?;
     }
-    data.nodes.shrink_to_fit();
+    data.nodes.pack();
     let n = data.nodes.len() as i64;
     let check = |node: i64| if (0..n).contains(&node) { Ok(node as NodeId) } else { Err(bad(format!("reference to node {node}"))) };
 

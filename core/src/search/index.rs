@@ -398,11 +398,11 @@ fn build_parts(data: &BookData) -> Result<Parts> {
             continue;
         }
         let id = id as NodeId;
-        tok.tokenize(node.title());
+        tok.tokenize(&node.title());
         let mut words: Vec<(u32, u8)> = tok.list.iter().map(|t| (intern(tok.word(t)), flags(t.core, false, t.parts))).collect();
         let core_len = tok.list.iter().filter(|t| t.parts == 0 && t.core).count().min(255) as u8;
         if node.has_short_title() {
-            short.tokenize(node.short_title());
+            short.tokenize(&node.short_title());
             let mut seen: Vec<u32> = words.iter().map(|w| w.0).collect();
             for t in &short.list {
                 let term = intern(short.word(t));

@@ -45,6 +45,7 @@ mod synonyms;
 mod tokenize;
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 use crate::book::{Book, NodeId};
 use crate::code::{Key, System};
@@ -351,8 +352,8 @@ impl Book {
                 (MatchField::Code, code.clone(), vec![(0, shown.min(len))])
             }
             How::Text(t) => {
-                let text: &str = if t.meta.source > 0 {
-                    data.notes.get(&c.node).and_then(|v| v.get(t.meta.source as usize - 1)).map_or("", |(_, s)| s)
+                let text: Cow<'_, str> = if t.meta.source > 0 {
+                    Cow::Borrowed(data.notes.get(&c.node).and_then(|v| v.get(t.meta.source as usize - 1)).map_or("", |(_, s)| s))
                 } else if t.field == Field::ShortTitle {
                     n.short_title()
                 } else {
@@ -364,10 +365,11 @@ impl Book {
                     (_, Field::ShortTitle) => MatchField::ShortTitle,
                     (_, Field::InclusionTerm) => MatchField::InclusionTerm,
                 };
-                (field, text.to_string(), spans(q, text, tok))
+                let spans = spans(q, &text, tok);
+                (field, text.into_owned(), spans)
             }
         };
-        Hit { code, system: n.system, title: n.title().to_string(), billable: n.billable, score: c.score, matched, matched_text, spans }
+        Hit { code, system: n.system, title: n.title().into_owned(), billable: n.billable, score: c.score, matched, matched_text, spans }
     }
 }
 
