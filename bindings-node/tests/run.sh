@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node suite, called by the root tests/run.sh: installs the npm devDependencies (napi CLI,
-# TypeScript) from the registry, builds the addon in release mode, checks that the committed
-# index.d.ts is what napi generates, type-checks the typed example, and runs `node --test`.
+# TypeScript) from the registry, builds the addon (a debug build: the workspace's dev profile,
+# whose compiled dependencies `cargo test` shares; `npm run build` makes the release addon),
+# checks that the committed index.d.ts is what napi generates, type-checks the typed example, and runs `node --test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +13,8 @@ step "npm ci"
 # of the benchmark only) is not compiled for the tests; `npm run bench` builds it.
 npm ci --ignore-scripts --no-audit --no-fund
 
-step "napi build --platform --release"
-npx napi build --platform --release --no-js --no-const-enum --dts index.d.ts
+step "napi build --platform"
+npx napi build --platform --no-js --no-const-enum --dts index.d.ts
 
 step "index.d.ts is up to date"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && git ls-files --error-unmatch index.d.ts >/dev/null 2>&1; then

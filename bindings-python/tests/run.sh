@@ -24,7 +24,10 @@ py="$venv/bin/python"
 "$py" -m pip install --quiet pandas || echo "pandas could not be installed: its tests will be skipped"
 
 echo "-- building the wheel"
-"$venv/bin/maturin" build --release --manifest-path bindings-python/Cargo.toml --interpreter "$py" --out "$wheels"
+# A debug build (the workspace's dev profile: optimised dependencies, our crates at opt-level
+# 1), which shares its compiled dependencies with `cargo test`; release wheels are built with
+# `maturin build --release` (see bindings-python/README.md).
+"$venv/bin/maturin" build --manifest-path bindings-python/Cargo.toml --interpreter "$py" --out "$wheels"
 wheel=$(ls "$wheels"/codelookup-*-abi3-*.whl)
 echo "-- installing $(basename "$wheel")"
 "$py" -m pip install --quiet --force-reinstall --no-deps "$wheel"
