@@ -1,5 +1,7 @@
 //! What a lookup returns: [`CodeRecord`] and its parts. Plain data, serialisable with serde;
-//! the JSON field names of the CLI and the attribute names of the bindings are these names.
+//! the JSON field names of the CLI and the attribute names of the Python binding are these
+//! names, and the Node binding uses the same names in camelCase (`billable_descendants` is
+//! `billableDescendants`), as JavaScript code expects.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -60,7 +60,11 @@ impl Book {
                     return Err("this build has no embedded code book; run `codelookup build` (see README)".into());
                 }
                 let bytes = zstd::decode_all(EMBEDDED).map_err(|e| format!("embedded code book is corrupt: {e}"))?;
-                let book = Book::from_bytes(&bytes).map_err(|e| e.to_string());
+                // Kept as the message only (the error is wrapped in `Error::Book` again below).
+                let book = Book::from_bytes(&bytes).map_err(|e| match e {
+                    Error::Book(message) => message,
+                    other => other.to_string(),
+                });
                 drop(bytes);
                 memory::release_static(EMBEDDED);
                 memory::trim_heap();
