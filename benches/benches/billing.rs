@@ -15,6 +15,7 @@ use codelookup::billing::ClaimLine;
 use codelookup::crosswalk::Direction;
 use codelookup::import::sources::Sources;
 use codelookup::Book;
+use codelookup_benches::rss_mib;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// A 20-line claim (knee arthroscopy day with visit, injections, labs, imaging, therapy) on
@@ -23,18 +24,6 @@ const CLAIM: [&str; 20] = [
     "29881-RT", "29880", "29877-59", "20610-LT", "99213-25", "36415x2", "85025", "80053", "93000", "71046", "73562", "97110x3", "J1100x4",
     "96372", "81001", "82947", "84443", "11042", "97597", "64450",
 ];
-
-/// Resident set size of this process, in MiB (Linux).
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 /// Per-call latency over 5,000 calls: min, p50, p99. On a shared machine the minimum is the
 /// closest to the uncontended cost.

@@ -6,19 +6,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use codelookup::Book;
+use codelookup_benches::rss_mib;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-
-/// Resident set size of this process, in MiB (Linux).
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 /// Every code of the book, shuffled with a fixed seed (xorshift), in mixed spellings.
 fn sample(book: &Book) -> Vec<String> {

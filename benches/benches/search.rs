@@ -14,23 +14,13 @@ use std::time::{Duration, Instant};
 use codelookup::record::NoteKind;
 use codelookup::search::SearchOptions;
 use codelookup::Book;
+use codelookup_benches::rss_mib;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rusqlite::Connection;
 use serde_json::Value;
 
 /// Timed runs of each query.
 const REPS: usize = 30;
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
 
 struct Case {
     query: String,

@@ -523,23 +523,10 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
     let mut denied_lines: Vec<usize> = Vec::new();
     let mut ptp = Vec::with_capacity(hits.len());
     for (i, j, k, by) in hits {
-        let (i, j) = (i as usize, j as usize);
-        let e = p.entry(k as usize);
         if by.is_none() {
-            denied_lines.push(j);
+            denied_lines.push(j as usize);
         }
-        ptp.push(PtpEdit {
-            column1: keys[i].as_str().to_owned(),
-            column2: keys[j].as_str().to_owned(),
-            column1_line: i,
-            column2_line: j,
-            modifier_indicator: e.modifier_indicator,
-            rationale: t.rationale(e.rationale).to_string(),
-            effective: e.effective,
-            deleted: e.deleted,
-            bypassed: by.is_some(),
-            bypass_modifier: by.map(str::to_string),
-        });
+        ptp.push(ptp_edit(t, p, &keys, (i, j, k), by));
     }
 
     let mut mue: Vec<MueResult> = Vec::with_capacity(n);
@@ -589,25 +576,26 @@ where
         }
     });
     hits.sort_unstable();
-    Ok(hits
-        .into_iter()
-        .map(|(i, j, k)| {
-            let (i, j) = (i as usize, j as usize);
-            let e = p.entry(k as usize);
-            PtpEdit {
-                column1: keys[i].as_str().to_owned(),
-                column2: keys[j].as_str().to_owned(),
-                column1_line: i,
-                column2_line: j,
-                modifier_indicator: e.modifier_indicator,
-                rationale: t.rationale(e.rationale).to_string(),
-                effective: e.effective,
-                deleted: e.deleted,
-                bypassed: false,
-                bypass_modifier: None,
-            }
-        })
-        .collect())
+    Ok(hits.into_iter().map(|hit| ptp_edit(t, p, &keys, hit, None)).collect())
+}
+
+/// The [`PtpEdit`] of edit `k` between lines (or codes) `i` (column 1) and `j` (column 2),
+/// bypassed by `by` when given.
+fn ptp_edit(t: &NcciTables, p: &Ptp, keys: &[Key], (i, j, k): (u32, u32, u32), by: Option<&str>) -> PtpEdit {
+    let (i, j) = (i as usize, j as usize);
+    let e = p.entry(k as usize);
+    PtpEdit {
+        column1: keys[i].as_str().to_owned(),
+        column2: keys[j].as_str().to_owned(),
+        column1_line: i,
+        column2_line: j,
+        modifier_indicator: e.modifier_indicator,
+        rationale: t.rationale(e.rationale).to_string(),
+        effective: e.effective,
+        deleted: e.deleted,
+        bypassed: by.is_some(),
+        bypass_modifier: by.map(str::to_string),
+    }
 }
 
 fn mue(t: &NcciTables, code: &str) -> Result<Option<Mue>> {
