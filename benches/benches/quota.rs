@@ -2,7 +2,8 @@
 //!
 //! Every measured view is a worst-case write: a new code with a new request key, so each one
 //! is charged and updates the subject's counter, adds an unlock and appends a ledger row, in one
-//! `BEGIN IMMEDIATE` transaction. Run with `cargo bench -p codelookup-benches --bench quota`.
+//! `BEGIN IMMEDIATE` transaction (`view`), or a hundred of them in one (`view_many`). Run with
+//! `cargo bench -p codelookup-benches --bench quota`.
 //!
 //! The multi-process number spawns this bench binary itself as workers (an environment variable
 //! tells it to act as one); the workers open the file, wait at a barrier, run their share of the
@@ -16,12 +17,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use codelookup::quota::{Plan, Plans, Quota, SqliteOptions, SqliteStore, Synchronous, SystemClock, Window};
+use codelookup::quota::{Plan, Plans, Quota, SqliteOptions, SqliteStore, Synchronous, SystemClock, ViewRequest, Window};
 use criterion::{Criterion, Throughput};
 
 const WORKER_ENV: &str = "CODELOOKUP_QUOTA_BENCH_WORKER";
 const SUBJECTS: u64 = 1_000;
 const PROCESSES: u64 = 4;
+const BATCH: u64 = 100;
 
 fn plans() -> Plans {
     Plans::new([Plan::new("metered", Some(1_000_000_000), Window::Lifetime)], "metered").expect("valid plans")
@@ -54,6 +56,29 @@ fn one_process(c: &mut Criterion, dir: &Path) {
             })
         });
     }
+    group.finish();
+}
+
+/// Batches of [`BATCH`] worst-case views (every one new, charged, with a new key) in one
+/// `view_many` transaction, reported per decision.
+fn one_process_batches(c: &mut Criterion, dir: &Path) {
+    let mut group = c.benchmark_group("quota");
+    group.throughput(Throughput::Elements(BATCH));
+    let q = open(&dir.join("batches.db"), Synchronous::Normal);
+    let mut i = 0;
+    group.bench_function("view_many/100 per batch/1 process/synchronous=NORMAL", |b| {
+        b.iter(|| {
+            let batch: Vec<(String, String)> = (0..BATCH)
+                .map(|_| {
+                    i += 1;
+                    (format!("subject-{}", i % SUBJECTS), format!("many-{i}"))
+                })
+                .collect();
+            let requests: Vec<ViewRequest<'_>> = batch.iter().map(|(s, c)| ViewRequest::new(s, c, Some(c))).collect();
+            let decisions = q.view_many(&requests).expect("view_many");
+            assert!(decisions.iter().all(|d| d.charged));
+        })
+    });
     group.finish();
 }
 
@@ -130,6 +155,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut c = Criterion::default().configure_from_args();
     one_process(&mut c, dir.path());
+    one_process_batches(&mut c, dir.path());
     four_processes(&mut c, dir.path());
     c.final_summary();
 }

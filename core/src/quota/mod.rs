@@ -97,7 +97,7 @@ pub use chrono_tz::Tz;
 pub use code_view::view_code;
 pub use plan::{Plan, Plans, Window};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous, SCHEMA_VERSION};
-pub use store::{ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
+pub use store::{BatchDecideFn, ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
 
 use crate::error::{Error, Result};
 
@@ -332,14 +332,55 @@ impl Quota {
     /// subject reused for another code, or a subject stored on a plan the host no longer defines;
     /// [`Error::Storage`] when the store fails.
     pub fn view(&self, subject: &str, code: &str, request_key: Option<&str>) -> Result<Decision> {
-        check_key("subject", subject)?;
-        check_key("code", code)?;
-        if let Some(k) = request_key {
-            check_key("request key", k)?;
-        }
+        ViewRequest::new(subject, code, request_key).check()?;
         let now = self.clock.now();
         let plans = &self.plans;
         self.store.view(subject, code, request_key, &|input: ViewInput| decide(plans, now, subject, code, request_key, input))
+    }
+
+    /// Many check-and-charges in one atomic call, for billing jobs that charge many views at
+    /// once: the decisions, in order, are exactly those of the same calls made one after another
+    /// with [`Quota::view`] (a subject repeated in the batch, a re-view of a code unlocked
+    /// earlier in the batch, a request key repeated in the batch (it replays the first
+    /// decision), a limit reached mid-batch that denies the later views). The whole batch is
+    /// decided at one instant (one reading of the clock).
+    ///
+    /// All or nothing: with a [`SqliteStore`] the batch is one transaction, so an error
+    /// anywhere in it (an invalid request, a request key reused for another code, a storage
+    /// failure) returns that error and charges nothing, records nothing. Errors about one
+    /// request are [`Error::InvalidArgument`] naming its position (`requests[3]: ...`). An
+    /// empty batch returns an empty list without touching the store. There is no limit on the
+    /// batch size, but the store's write lock is held for the whole batch: other writers wait
+    /// for it (up to their busy timeout), so keep batches to thousands rather than millions.
+    ///
+    /// ```
+    /// use codelookup::quota::{Plans, Quota, ViewRequest};
+    /// let quota = Quota::open(":memory:", Plans::default())?;
+    /// let decisions = quota.view_many(&[
+    ///     ViewRequest::new("guest:1", "E11.9", Some("job-7/1")),
+    ///     ViewRequest::new("guest:1", "E11.9", None),             // a free re-view
+    ///     ViewRequest::new("guest:1", "I10", None),               // over the limit
+    ///     ViewRequest::new("guest:2", "I10", Some("job-7/4")),
+    /// ])?;
+    /// let seen: Vec<_> = decisions.iter().map(|d| (d.allowed, d.charged)).collect();
+    /// assert_eq!(seen, [(true, true), (true, false), (false, false), (true, true)]);
+    /// # Ok::<(), codelookup::Error>(())
+    /// ```
+    pub fn view_many(&self, requests: &[ViewRequest<'_>]) -> Result<Vec<Decision>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        for (i, r) in requests.iter().enumerate() {
+            r.check().map_err(|e| in_request(i, e))?;
+        }
+        let now = self.clock.now();
+        let plans = &self.plans;
+        self.store.view_many(requests, &|i: usize, input: ViewInput| {
+            let r = requests
+                .get(i)
+                .ok_or_else(|| Error::Storage(format!("the store asked to decide request {i} of a batch of {}", requests.len())))?;
+            decide(plans, now, r.subject, r.code, r.request_key, input).map_err(|e| in_request(i, e))
+        })
     }
 
     /// The subject's counters now (a subject never seen has its default plan's).
@@ -414,6 +455,43 @@ impl Quota {
         })?;
         let plan = self.plans.require(&state.plan)?;
         Ok(usage(subject, plan, &state, now))
+    }
+}
+
+/// One view of a [`Quota::view_many`] batch: `subject` viewing `code`, with an optional request
+/// key, as the arguments of [`Quota::view`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ViewRequest<'a> {
+    /// Who views (a visitor, an account, an API key).
+    pub subject: &'a str,
+    /// The code viewed (a free string key; the caller normalises it).
+    pub code: &'a str,
+    /// The request key that makes the view idempotent, if any.
+    pub request_key: Option<&'a str>,
+}
+
+impl<'a> ViewRequest<'a> {
+    /// A request of `subject` to view `code`.
+    pub fn new(subject: &'a str, code: &'a str, request_key: Option<&'a str>) -> ViewRequest<'a> {
+        ViewRequest { subject, code, request_key }
+    }
+
+    /// [`Error::InvalidArgument`] for an empty or overlong subject, code or key.
+    fn check(&self) -> Result<()> {
+        check_key("subject", self.subject)?;
+        check_key("code", self.code)?;
+        if let Some(k) = self.request_key {
+            check_key("request key", k)?;
+        }
+        Ok(())
+    }
+}
+
+/// An error about request `i` of a batch, saying which.
+fn in_request(i: usize, e: Error) -> Error {
+    match e {
+        Error::InvalidArgument(m) => Error::InvalidArgument(format!("requests[{i}]: {m}")),
+        other => other,
     }
 }
 

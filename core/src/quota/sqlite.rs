@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
-use super::store::{ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
-use super::{Decision, LedgerEntry};
+use super::store::{BatchDecideFn, ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
+use super::{Decision, LedgerEntry, ViewRequest};
 use crate::error::{Error, Result};
 
 /// `PRAGMA application_id` of a quota file ("CLQT").
@@ -515,35 +515,66 @@ fn record(
     Ok(())
 }
 
+/// One view inside an open transaction: read what `decide` needs (what earlier writes of the
+/// same transaction wrote included), decide, write. An error leaves the rollback to the caller.
+fn view_in(
+    tx: &Tx<'_>,
+    ctx: &Ctx,
+    subject: &str,
+    code: &str,
+    request_key: Option<&str>,
+    decide: &dyn Fn(ViewInput) -> Result<Verdict>,
+) -> Result<Decision> {
+    let previous = match request_key {
+        Some(k) => recorded_decision(tx, subject, k).map_err(|e| ctx.err(e))?,
+        None => None,
+    };
+    let input = if previous.is_some() {
+        ViewInput { previous, state: None, unlocked_epoch: None }
+    } else {
+        let state = load_state(tx, subject).map_err(|e| ctx.err(e))?;
+        let unlocked_epoch = tx
+            .prepare_cached("SELECT epoch FROM unlocks WHERE subject = ?1 AND code = ?2")
+            .and_then(|mut st| st.query_row([subject, code], |r| r.get::<_, i64>(0)).optional())
+            .map_err(|e| ctx.err(e))?
+            .map(to_u64);
+        ViewInput { previous: None, state, unlocked_epoch }
+    };
+    match decide(input)? {
+        Verdict::Replay(decision) => Ok(decision),
+        Verdict::Record { state, decision, at } => {
+            record(tx, subject, code, request_key, &state, &decision, at).map_err(|e| ctx.err(e))?;
+            Ok(decision)
+        }
+    }
+}
+
 impl QuotaStore for SqliteStore {
     fn view(&self, subject: &str, code: &str, request_key: Option<&str>, decide: &DecideFn<'_>) -> Result<Decision> {
         let ctx = &self.ctx;
         let conn = self.conn();
         let tx = Tx::begin(&conn).map_err(|e| ctx.err(e))?;
-        let previous = match request_key {
-            Some(k) => recorded_decision(&tx, subject, k).map_err(|e| ctx.err(e))?,
-            None => None,
-        };
-        let input = if previous.is_some() {
-            ViewInput { previous, state: None, unlocked_epoch: None }
-        } else {
-            let state = load_state(&tx, subject).map_err(|e| ctx.err(e))?;
-            let unlocked_epoch = tx
-                .prepare_cached("SELECT epoch FROM unlocks WHERE subject = ?1 AND code = ?2")
-                .and_then(|mut st| st.query_row([subject, code], |r| r.get::<_, i64>(0)).optional())
-                .map_err(|e| ctx.err(e))?
-                .map(to_u64);
-            ViewInput { previous: None, state, unlocked_epoch }
-        };
-        // An error from `decide` drops `tx`, which rolls back.
-        match decide(input)? {
-            Verdict::Replay(decision) => Ok(decision),
-            Verdict::Record { state, decision, at } => {
-                record(&tx, subject, code, request_key, &state, &decision, at).map_err(|e| ctx.err(e))?;
-                tx.commit().map_err(|e| ctx.err(e))?;
-                Ok(decision)
-            }
+        // An error drops `tx`, which rolls back. A replay wrote nothing: its commit is free.
+        let decision = view_in(&tx, ctx, subject, code, request_key, decide)?;
+        tx.commit().map_err(|e| ctx.err(e))?;
+        Ok(decision)
+    }
+
+    /// The whole batch in one `BEGIN IMMEDIATE` transaction: all or nothing.
+    fn view_many(&self, requests: &[ViewRequest<'_>], decide: &BatchDecideFn<'_>) -> Result<Vec<Decision>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
         }
+        let ctx = &self.ctx;
+        let conn = self.conn();
+        let tx = Tx::begin(&conn).map_err(|e| ctx.err(e))?;
+        let mut decisions = Vec::with_capacity(requests.len());
+        for (i, r) in requests.iter().enumerate() {
+            // An error drops `tx`, which rolls the whole batch back.
+            decisions.push(view_in(&tx, ctx, r.subject, r.code, r.request_key, &|input| decide(i, input))?);
+        }
+        tx.commit().map_err(|e| ctx.err(e))?;
+        Ok(decisions)
     }
 
     fn update(&self, subject: &str, at: DateTime<Utc>, change: &ChangeFn<'_>) -> Result<SubjectState> {

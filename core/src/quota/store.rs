@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Decision, LedgerEntry};
+use super::{Decision, LedgerEntry, ViewRequest};
 use crate::error::Result;
 
 /// What a store keeps for one subject.
@@ -62,6 +62,10 @@ pub enum Verdict {
 /// The function a store runs inside its view transaction.
 pub type DecideFn<'a> = dyn Fn(ViewInput) -> Result<Verdict> + 'a;
 
+/// The function a store runs inside its batch transaction ([`QuotaStore::view_many`]): the
+/// `decide` function of request `i` of the batch.
+pub type BatchDecideFn<'a> = dyn Fn(usize, ViewInput) -> Result<Verdict> + 'a;
+
 /// The function a store runs inside its admin transaction: the subject's current state
 /// (`None` if never seen) to its new state.
 pub type ChangeFn<'a> = dyn Fn(Option<&SubjectState>) -> Result<SubjectState> + 'a;
@@ -85,6 +89,20 @@ pub trait QuotaStore: Send + Sync {
     ///    unlocked in;
     /// 3. apply the [`Verdict`] and return its decision.
     fn view(&self, subject: &str, code: &str, request_key: Option<&str>, decide: &DecideFn<'_>) -> Result<Decision>;
+
+    /// Many check-and-charges, in order: for each request `i`, what [`view`](QuotaStore::view)
+    /// does with `|input| decide(i, input)`, each request seeing what the earlier ones of the
+    /// batch wrote (so a repeated request key replays the decision made earlier in the batch).
+    /// Returns the decisions in the order of `requests`.
+    ///
+    /// A store should run the whole batch in one transaction, all or nothing (an error from
+    /// any request writes nothing), as [`SqliteStore`](super::SqliteStore) does. The default
+    /// implementation calls [`view`](QuotaStore::view) once per request, so it is **not
+    /// atomic**: an error stops at the failing request, and the requests before it stay
+    /// committed.
+    fn view_many(&self, requests: &[ViewRequest<'_>], decide: &BatchDecideFn<'_>) -> Result<Vec<Decision>> {
+        requests.iter().enumerate().map(|(i, r)| self.view(r.subject, r.code, r.request_key, &|input| decide(i, input))).collect()
+    }
 
     /// One atomic read-modify-write of a subject's state (plan changes, grants, resets): read
     /// the state, call `change`, store its result (as changed at `at`) and return it.

@@ -560,3 +560,191 @@ fn durability_setting_is_applied() {
         assert_eq!((got, mode.as_str()), (expected, "wal"));
     }
 }
+
+// ---- view_many ----
+
+/// A small seeded generator (xorshift), so the random mixes repeat.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// The default plans plus a daily one, so that windows roll over between batches.
+fn mixed_plans() -> Plans {
+    let mut list: Vec<Plan> = Plans::default().iter().cloned().collect();
+    list.push(Plan::new("daily", Some(3), Window::DAY_UTC));
+    Plans::new(list, "guest").expect("plans")
+}
+
+const MIX_SUBJECTS: [(&str, &str); 6] =
+    [("g1", "guest"), ("g2", "guest"), ("r1", "registered"), ("r2", "registered"), ("u1", "unlimited"), ("d1", "daily")];
+
+/// Random batches: several subjects, a few codes (so re-views), keyless views, new keys, and
+/// keys repeated from earlier batches and from earlier in the same batch.
+fn random_batches(seed: u64) -> Vec<Vec<(String, String, Option<String>)>> {
+    let mut rng = Rng(seed);
+    let mut keyed: Vec<(String, String, Option<String>)> = Vec::new();
+    let mut batches = Vec::new();
+    for b in 0..30 {
+        let mut batch = Vec::new();
+        for i in 0..1 + rng.below(25) {
+            let req = match rng.below(6) {
+                0 if !keyed.is_empty() => keyed[rng.below(keyed.len())].clone(),
+                roll => {
+                    let subject = MIX_SUBJECTS[rng.below(MIX_SUBJECTS.len())].0.to_string();
+                    let code = format!("C{}", rng.below(9));
+                    let key = (roll % 2 == 0).then(|| format!("b{b}-{i}"));
+                    (subject, code, key)
+                }
+            };
+            if req.2.is_some() {
+                keyed.push(req.clone());
+            }
+            batch.push(req);
+        }
+        batches.push(batch);
+    }
+    batches
+}
+
+fn requests(batch: &[(String, String, Option<String>)]) -> Vec<ViewRequest<'_>> {
+    batch.iter().map(|(s, c, k)| ViewRequest::new(s, c, k.as_deref())).collect()
+}
+
+/// Everything a quota holds about the mix's subjects.
+fn snapshot(q: &Quota) -> Vec<(Usage, Vec<LedgerEntry>)> {
+    MIX_SUBJECTS.iter().map(|(s, _)| (q.usage(s).expect("usage"), q.ledger(s).expect("ledger"))).collect()
+}
+
+/// A store that only forwards, so `view_many` is the trait's default (one `view` per request).
+struct Forwarding(SqliteStore);
+
+impl QuotaStore for Forwarding {
+    fn view(&self, subject: &str, code: &str, request_key: Option<&str>, decide: &DecideFn<'_>) -> Result<Decision> {
+        self.0.view(subject, code, request_key, decide)
+    }
+    fn update(&self, subject: &str, at: DateTime<Utc>, change: &ChangeFn<'_>) -> Result<SubjectState> {
+        self.0.update(subject, at, change)
+    }
+    fn load(&self, subject: &str) -> Result<Option<SubjectState>> {
+        self.0.load(subject)
+    }
+    fn ledger(&self, subject: &str) -> Result<Vec<LedgerEntry>> {
+        self.0.ledger(subject)
+    }
+}
+
+#[test]
+fn view_many_decides_as_views_one_after_another() {
+    for seed in [1, 7, 2025] {
+        let clock = Arc::new(ManualClock::new(utc(2025, 3, 1, 20, 0)));
+        let batched = Quota::open_with_clock(":memory:", mixed_plans(), clock.clone()).expect("open");
+        let serial = Quota::open_with_clock(":memory:", mixed_plans(), clock.clone()).expect("open");
+        let store = Forwarding(SqliteStore::open(":memory:").expect("open"));
+        let forwarded = Quota::with_store(store, mixed_plans(), clock.clone());
+        for q in [&batched, &serial, &forwarded] {
+            for (s, plan) in MIX_SUBJECTS {
+                q.set_plan(s, plan).expect("set_plan");
+            }
+        }
+        let mut rng = Rng(seed + 1);
+        for batch in random_batches(seed) {
+            let reqs = requests(&batch);
+            let got = batched.view_many(&reqs).expect("view_many");
+            let want: Vec<Decision> = reqs.iter().map(|r| serial.view(r.subject, r.code, r.request_key).expect("view")).collect();
+            assert_eq!(got, want, "seed {seed}");
+            assert_eq!(forwarded.view_many(&reqs).expect("default view_many"), want, "seed {seed}");
+            // Between batches: time passes (the daily plan rolls over), and now and then a grant
+            // or a reset.
+            clock.advance(Duration::hours(rng.below(9) as i64));
+            match rng.below(8) {
+                0 => [&batched, &serial, &forwarded].iter().for_each(|q| drop(q.grant("g1", 1).expect("grant"))),
+                1 => [&batched, &serial, &forwarded].iter().for_each(|q| drop(q.reset("r1").expect("reset"))),
+                _ => {}
+            }
+        }
+        let all = snapshot(&batched);
+        assert_eq!(all, snapshot(&serial), "seed {seed}");
+        assert_eq!(all, snapshot(&forwarded), "seed {seed}");
+        // The mix did exercise every path.
+        let rows: Vec<&LedgerEntry> = all.iter().flat_map(|(_, l)| l).collect();
+        assert!(rows.iter().any(|e| e.allowed && !e.charged), "no free re-views");
+        assert!(rows.iter().any(|e| !e.allowed), "no denials");
+        assert!(rows.iter().any(|e| e.epoch > 0), "no new windows");
+        assert!(all.iter().any(|(u, _)| u.limit.is_none() && u.used > 0), "no unlimited views");
+    }
+}
+
+#[test]
+fn view_many_within_one_batch() {
+    let (q, _) = default_quota();
+    let d = q
+        .view_many(&[
+            ViewRequest::new("g", "A", Some("k1")),
+            ViewRequest::new("g", "A", None),
+            ViewRequest::new("g", "B", Some("k2")),
+            ViewRequest::new("g", "A", Some("k1")),
+            ViewRequest::new("h", "B", Some("k2")),
+        ])
+        .expect("view_many");
+    let seen: Vec<_> = d.iter().map(|d| (d.allowed, d.charged, d.replayed, d.used)).collect();
+    assert_eq!(
+        seen,
+        [(true, true, false, 1), (true, false, false, 1), (false, false, false, 1), (true, true, true, 1), (true, true, false, 1)]
+    );
+    assert_eq!(d[3], Decision { replayed: true, ..d[0].clone() });
+    assert_eq!(q.ledger("g").expect("ledger").len(), 3, "a replay adds no ledger row");
+}
+
+#[test]
+fn view_many_error_mid_batch_charges_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let q =
+        Quota::open_with_clock(dir.path().join("q.db"), Plans::default(), Arc::new(ManualClock::new(utc(2025, 1, 1, 0, 0)))).expect("open");
+    q.set_plan("s", "registered").expect("set_plan");
+    q.view("s", "A", Some("k")).expect("view");
+    let before = (q.usage("s").expect("usage"), q.ledger("s").expect("ledger"), q.usage("t").expect("usage"));
+    // Request 3 reuses key "k" (of code A) for code B: the two charged views before it roll back.
+    let batch = [
+        ViewRequest::new("s", "B", Some("k2")),
+        ViewRequest::new("t", "A", None),
+        ViewRequest::new("s", "C", None),
+        ViewRequest::new("s", "B", Some("k")),
+    ];
+    match q.view_many(&batch) {
+        Err(Error::InvalidArgument(m)) => assert!(m.starts_with("requests[3]: ") && m.contains("already used for code \"A\""), "{m}"),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    let after = (q.usage("s").expect("usage"), q.ledger("s").expect("ledger"), q.usage("t").expect("usage"));
+    assert_eq!(after, before);
+    assert!(q.ledger("t").expect("ledger").is_empty());
+    // An invalid request is refused before anything runs, and named.
+    match q.view_many(&[ViewRequest::new("s", "D", None), ViewRequest::new("s", "", None)]) {
+        Err(Error::InvalidArgument(m)) => assert_eq!(m, "requests[1]: the code is empty"),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    assert_eq!(q.ledger("s").expect("ledger"), before.1);
+    // The key "k2" was rolled back with its batch: it is free to use again.
+    assert!(!q.view("s", "E", Some("k2")).expect("view").replayed);
+}
+
+#[test]
+fn view_many_of_nothing_touches_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let opts = SqliteOptions { busy_timeout: StdDuration::from_millis(20), ..Default::default() };
+    let q = Quota::with_store(SqliteStore::open_with(&path, &opts).expect("open"), Plans::default(), Arc::new(SystemClock));
+    let other = rusqlite::Connection::open(&path).expect("open");
+    other.execute_batch("BEGIN IMMEDIATE").expect("lock");
+    // No transaction for an empty batch: the lock held elsewhere does not matter.
+    assert_eq!(q.view_many(&[]).expect("empty batch"), []);
+    assert!(storage_message(q.view_many(&[ViewRequest::new("s", "A", None)])).contains("locked"));
+    other.execute_batch("ROLLBACK").expect("unlock");
+    assert_eq!(q.view_many(&[ViewRequest::new("s", "A", None)]).expect("view_many").len(), 1);
+}
