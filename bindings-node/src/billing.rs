@@ -83,12 +83,12 @@ impl From<core::PtpEdit> for PtpEdit {
             bypass_modifier,
         } = e;
         PtpEdit {
-            column1,
-            column2,
+            column1: column1.to_string(),
+            column2: column2.to_string(),
             column1_line: index(column1_line),
             column2_line: index(column2_line),
             modifier_indicator: modifier_indicator.into(),
-            rationale,
+            rationale: rationale.to_string(),
             effective: effective.map(date),
             deleted: deleted.map(date),
             bypassed,
@@ -118,7 +118,7 @@ pub struct Mue {
 impl From<core::Mue> for Mue {
     fn from(m: core::Mue) -> Mue {
         let core::Mue { code, mue_value, adjudication_indicator, rationale } = m;
-        Mue { code, mue_value, adjudication_indicator: adjudication_indicator.into(), rationale }
+        Mue { code: code.to_string(), mue_value, adjudication_indicator: adjudication_indicator.into(), rationale: rationale.to_string() }
     }
 }
 
@@ -147,12 +147,12 @@ impl From<core::MueResult> for MueResult {
     fn from(r: core::MueResult) -> MueResult {
         let core::MueResult { code, lines, units, mue_value, adjudication_indicator, rationale, exceeds } = r;
         MueResult {
-            code,
+            code: code.to_string(),
             lines: lines.into_iter().map(index).collect(),
             units,
             mue_value,
             adjudication_indicator: adjudication_indicator.into(),
-            rationale,
+            rationale: rationale.to_string(),
             exceeds,
         }
     }

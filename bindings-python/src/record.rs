@@ -8,7 +8,7 @@
 //! through their serde JSON form.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use codelookup::code::System;
+use codelookup::code::{Key, System};
 use codelookup::record::{
     CodeRecord, CodeRef, CodeStatus, HcpcsInfo, History, NodeKind, Note, NoteKind, PcsAxis, SeventhCharacter, TitleChange,
 };
@@ -50,7 +50,14 @@ macro_rules! convert_as_str {
     )*};
 }
 
-convert_as_str!(System, NodeKind, NoteKind);
+convert_as_str!(System, NodeKind, NoteKind, Key);
+
+/// Shared text (NCCI rationales).
+impl Convert for std::sync::Arc<str> {
+    fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(PyString::new(py, self).into_any())
+    }
+}
 
 impl Convert for CodeStatus {
     fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

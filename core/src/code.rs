@@ -190,6 +190,40 @@ impl fmt::Display for Key {
     }
 }
 
+/// `key == "E119"` compares the normalised spelling.
+impl PartialEq<str> for Key {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Key {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl AsRef<str> for Key {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// A key is written as its normalised string (`"E119"`).
+impl Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A key is read from any spelling [`Key::parse`] accepts.
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Key, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Key::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Keeps error messages short when a caller passes a huge string.
 pub(crate) fn truncate_for_message(input: &str) -> String {
     const MAX: usize = 40;

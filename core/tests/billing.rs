@@ -58,7 +58,7 @@ fn every_ptp_pair_of_the_sources_is_in_the_book() {
                 let e = &edits[0];
                 assert_eq!((e.column1.as_str(), e.column2.as_str(), e.column1_line, e.column2_line), (c1, c2, 0, 1));
                 assert_eq!(i64::from(e.modifier_indicator), p[1].as_i64().unwrap(), "{c1}/{c2}");
-                assert_eq!(e.rationale, p[2].as_str().unwrap(), "{c1}/{c2}");
+                assert_eq!(&*e.rationale, p[2].as_str().unwrap(), "{c1}/{c2}");
                 assert_eq!((e.effective, e.deleted, e.bypassed), (None, None, false));
                 checked += 1;
             }
@@ -81,7 +81,7 @@ fn every_mue_of_the_source_is_in_the_book() {
         assert_eq!(m.code, code);
         assert_eq!(i64::from(m.mue_value), r[1].as_i64().unwrap(), "{code}");
         assert_eq!(i64::from(m.adjudication_indicator), r[2].as_i64().unwrap(), "{code}");
-        assert_eq!(m.rationale, r[3].as_str().unwrap(), "{code}");
+        assert_eq!(&*m.rationale, r[3].as_str().unwrap(), "{code}");
     }
     assert_eq!(meta(&book, "ncci_mue_codes"), "15095");
 }
@@ -92,7 +92,7 @@ fn known_pairs_and_limits() {
     // 20610 (arthrocentesis, major joint) bundles 99213 (office visit), modifier allowed.
     let e = &book.ptp_edits(["99213", "20610"]).unwrap()[0];
     assert_eq!((e.column1.as_str(), e.column2.as_str(), e.modifier_indicator), ("20610", "99213", 1));
-    assert_eq!(e.rationale, "CPT Manual or CMS manual coding instruction");
+    assert_eq!(&*e.rationale, "CPT Manual or CMS manual coding instruction");
     // 29881 (knee arthroscopy, meniscectomy) and 29880: modifier allowed; 29877 and 29880: never.
     let pairs = book.ptp_edits(["29877", "29880", "29881"]).unwrap();
     let summary: Vec<_> = pairs.iter().map(|e| (e.column1.as_str(), e.column2.as_str(), e.modifier_indicator)).collect();
@@ -105,7 +105,7 @@ fn known_pairs_and_limits() {
     assert!(book.ptp_edits(["99213", "36415"]).unwrap().is_empty());
 
     let m = book.mue("36415").unwrap().unwrap();
-    assert_eq!((m.mue_value, m.adjudication_indicator, m.rationale.as_str()), (2, 3, "CMS Policy"));
+    assert_eq!((m.mue_value, m.adjudication_indicator, &*m.rationale), (2, 3, "CMS Policy"));
     let m = book.mue("j1100").unwrap().unwrap();
     assert_eq!((m.code.as_str(), m.mue_value, m.adjudication_indicator), ("J1100", 120, 3));
     assert_eq!(book.mue("17110").unwrap().unwrap().adjudication_indicator, 2);

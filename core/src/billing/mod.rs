@@ -32,6 +32,7 @@ pub(crate) mod tables;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -145,9 +146,9 @@ impl fmt::Display for ClaimLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PtpEdit {
     /// The column 1 code: eligible for payment.
-    pub column1: String,
+    pub column1: Key,
     /// The column 2 code: denied when billed with column 1, unless the edit is bypassed.
-    pub column2: String,
+    pub column2: Key,
     /// Index (from 0) of the claim line (or of the code in the list) holding column 1.
     pub column1_line: usize,
     /// Index (from 0) of the claim line (or of the code in the list) holding column 2.
@@ -157,8 +158,8 @@ pub struct PtpEdit {
     /// the day it took effect).
     pub modifier_indicator: u8,
     /// Why the edit exists (`Mutually exclusive procedures`, `Misuse of Column Two code with
-    /// Column One code`, ...).
-    pub rationale: String,
+    /// Column One code`, ...), shared with the book's table.
+    pub rationale: Arc<str>,
     /// First date of service the edit applies to; `None` when the book's edits are undated
     /// (the default book).
     pub effective: Option<NaiveDate>,
@@ -176,7 +177,7 @@ pub struct PtpEdit {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mue {
     /// The code.
-    pub code: String,
+    pub code: Key,
     /// The limit, in units of service.
     pub mue_value: u32,
     /// MUE adjudication indicator: `1` claim line edit (each line is checked on its own; lines
@@ -185,7 +186,7 @@ pub struct Mue {
     /// service edit, clinical (added up; exceptions rare, with documentation).
     pub adjudication_indicator: u8,
     /// Why the limit is what it is (`CMS Policy`, `Anatomic Consideration`, ...).
-    pub rationale: String,
+    pub rationale: Arc<str>,
 }
 
 /// An MUE applied to a claim: one result per line for adjudication indicator 1, one per code
@@ -193,7 +194,7 @@ pub struct Mue {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MueResult {
     /// The code.
-    pub code: String,
+    pub code: Key,
     /// Indices (from 0) of the claim lines counted.
     pub lines: Vec<usize>,
     /// Units counted (saturating at `u32::MAX`).
@@ -203,7 +204,7 @@ pub struct MueResult {
     /// `1` line edit, `2` date of service edit (policy), `3` date of service edit (clinical).
     pub adjudication_indicator: u8,
     /// The MUE rationale.
-    pub rationale: String,
+    pub rationale: Arc<str>,
     /// `units > mue_value`: the lines' units are denied.
     pub exceeds: bool,
 }
@@ -406,7 +407,7 @@ impl Book {
     /// let edits = book.ptp_edits(["99214", "99213"])?;
     /// assert_eq!(edits.len(), 1);
     /// assert_eq!((edits[0].column1.as_str(), edits[0].column2.as_str()), ("99213", "99214"));
-    /// assert_eq!(edits[0].rationale, "Misuse of Column Two code with Column One code");
+    /// assert_eq!(&*edits[0].rationale, "Misuse of Column Two code with Column One code");
     /// # Ok::<(), codelookup::Error>(())
     /// ```
     pub fn ptp_edits<I, S>(&self, codes: I) -> Result<Vec<PtpEdit>>
@@ -542,12 +543,12 @@ fn check_claim(t: &NcciTables, lines: &[ClaimLine], date_of_service: Option<Naiv
             }
         }
         mue.push(MueResult {
-            code: keys[i].as_str().to_owned(),
+            code: keys[i],
             lines: vec![i],
             units: lines[i].units,
             mue_value: m.mue_value,
             adjudication_indicator: m.adjudication_indicator,
-            rationale: t.rationale(u32::from(m.rationale)).to_string(),
+            rationale: t.rationale(u32::from(m.rationale)),
             exceeds: lines[i].units > m.mue_value,
         });
     }
@@ -585,12 +586,12 @@ fn ptp_edit(t: &NcciTables, p: &Ptp, keys: &[Key], (i, j, k): (u32, u32, u32), b
     let (i, j) = (i as usize, j as usize);
     let e = p.entry(k as usize);
     PtpEdit {
-        column1: keys[i].as_str().to_owned(),
-        column2: keys[j].as_str().to_owned(),
+        column1: keys[i],
+        column2: keys[j],
         column1_line: i,
         column2_line: j,
         modifier_indicator: e.modifier_indicator,
-        rationale: t.rationale(e.rationale).to_string(),
+        rationale: t.rationale(e.rationale),
         effective: e.effective,
         deleted: e.deleted,
         bypassed: by.is_some(),
@@ -601,10 +602,10 @@ fn ptp_edit(t: &NcciTables, p: &Ptp, keys: &[Key], (i, j, k): (u32, u32, u32), b
 fn mue(t: &NcciTables, code: &str) -> Result<Option<Mue>> {
     let key = ncci_key(code)?;
     Ok(t.code_id(&key).and_then(|id| t.mue(id)).map(|m| Mue {
-        code: key.to_string(),
+        code: key,
         mue_value: m.mue_value,
         adjudication_indicator: m.adjudication_indicator,
-        rationale: t.rationale(u32::from(m.rationale)).to_string(),
+        rationale: t.rationale(u32::from(m.rationale)),
     }))
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 
@@ -72,7 +72,7 @@ pub(crate) struct NcciTables {
     packed: Option<Box<[u8]>>,
     ptp_len: usize,
     dated: bool,
-    rationales: Vec<Box<str>>,
+    rationales: Vec<Arc<str>>,
     /// Sorted by code id.
     mue: Vec<MueEntry>,
     /// For each code id, the index of its MUE in `mue` (`u32::MAX`: none).
@@ -149,8 +149,9 @@ impl NcciTables {
         &self.codes[id as usize]
     }
 
-    pub fn rationale(&self, id: u32) -> &str {
-        self.rationales.get(id as usize).map_or("", |r| r)
+    /// The rationale text `id` (shared: cloning it does not copy the text).
+    pub fn rationale(&self, id: u32) -> Arc<str> {
+        self.rationales.get(id as usize).cloned().unwrap_or_else(|| Arc::from(""))
     }
 
     pub fn mue(&self, code: u32) -> Option<&MueEntry> {
@@ -169,7 +170,7 @@ impl NcciTables {
             + self.mue_index.capacity() * 4
             + ptp
             + self.packed.as_ref().map_or(0, |p| p.len())
-            + self.rationales.capacity() * size_of::<Box<str>>()
+            + self.rationales.capacity() * size_of::<Arc<str>>()
             + self.rationales.iter().map(|r| r.len()).sum::<usize>()
             + self.mue.capacity() * size_of::<MueEntry>()
     }
@@ -180,7 +181,7 @@ impl NcciTables {
         &self.codes
     }
 
-    pub fn rationales(&self) -> &[Box<str>] {
+    pub fn rationales(&self) -> &[Arc<str>] {
         &self.rationales
     }
 
@@ -192,7 +193,7 @@ impl NcciTables {
     /// that a corrupt book gives an error, never a wrong answer or a panic.
     pub fn from_parts(
         codes: Vec<Key>,
-        rationales: Vec<Box<str>>,
+        rationales: Vec<Arc<str>>,
         groups: Vec<(u32, u32)>,
         ptp: Vec<u32>,
         ptp_dates: Vec<u32>,
@@ -442,7 +443,7 @@ impl NcciBuilder {
         for (new, (_, old)) in texts.iter().enumerate() {
             remap[*old as usize] = new as u32;
         }
-        let rationales: Vec<Box<str>> = texts.into_iter().map(|(t, _)| t.into_boxed_str()).collect();
+        let rationales: Vec<Arc<str>> = texts.into_iter().map(|(t, _)| Arc::from(t)).collect();
 
         let mut codes: Vec<Key> = ptp.iter().flat_map(|r| [r.column1, r.column2]).chain(mue.iter().map(|m| m.0)).collect();
         codes.sort_unstable();
@@ -563,7 +564,7 @@ mod tests {
         let r = p.ptp_range(id("20610"), id("99213"));
         assert_eq!(r.len(), 1);
         let e = p.entry(r.start);
-        assert_eq!((e.modifier_indicator, a.rationale(e.rationale)), (1, "b"));
+        assert_eq!((e.modifier_indicator, &*a.rationale(e.rationale)), (1, "b"));
         assert_eq!(p.entry(p.ptp_range(id("99213"), id("36415")).start).modifier_indicator, 9);
         assert!(p.ptp_range(id("99213"), id("20610")).is_empty());
         assert!(p.ptp_range(id("36415"), id("99213")).is_empty(), "36415 has no edits as column 1");
@@ -607,7 +608,7 @@ mod tests {
 
         let k = |s: &str| Key::parse(s).unwrap();
         let codes = vec![k("11900"), k("20610")];
-        let rats: Vec<Box<str>> = vec!["x".into()];
+        let rats: Vec<Arc<str>> = vec!["x".into()];
         let parts = |groups: Vec<(u32, u32)>, edits: Vec<u32>, dates: Vec<u32>| {
             NcciTables::from_parts(codes.clone(), rats.clone(), groups, edits, dates, vec![])
         };

@@ -40,7 +40,7 @@ fn date(s: &str) -> Option<NaiveDate> {
 
 /// (column1, column2, indicator, bypassed) of each PTP edit of a check.
 fn ptp_of(check: &ClaimCheck) -> Vec<(String, String, u8, bool)> {
-    check.ptp.iter().map(|e| (e.column1.clone(), e.column2.clone(), e.modifier_indicator, e.bypassed)).collect()
+    check.ptp.iter().map(|e| (e.column1.to_string(), e.column2.to_string(), e.modifier_indicator, e.bypassed)).collect()
 }
 
 fn edit(c1: &str, c2: &str, ind: u8, bypassed: bool) -> (String, String, u8, bool) {
@@ -91,7 +91,7 @@ fn practitioner_and_hospital_files_inside_a_cms_zip() {
     assert!(t.is_dated());
     let check = check_claim(&t, &lines(&["G0378", "99213"]), date("2026-04-02")).unwrap();
     assert_eq!(ptp_of(&check), [edit("G0378", "99213", 1, false)]);
-    assert_eq!(check.ptp[0].rationale, "CMS Policy");
+    assert_eq!(&*check.ptp[0].rationale, "CMS Policy");
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn mue_line_and_date_of_service_edits() {
     let t = practitioner();
     let check = |spec: &[&str]| check_claim(&t, &lines(spec), None).unwrap();
     let mue_of =
-        |c: &ClaimCheck| c.mue.iter().map(|m| (m.code.clone(), m.lines.clone(), m.units, m.mue_value, m.exceeds)).collect::<Vec<_>>();
+        |c: &ClaimCheck| c.mue.iter().map(|m| (m.code.to_string(), m.lines.clone(), m.units, m.mue_value, m.exceeds)).collect::<Vec<_>>();
 
     // MAI 3 (date of service): units of the code's lines are added up.
     let c = check(&["36415x2"]);
@@ -187,7 +187,7 @@ fn mue_line_and_date_of_service_edits() {
     let c = check(&["36415", "99213-25", "36415x2"]);
     assert_eq!(mue_of(&c), [("36415".into(), vec![0, 2], 3, 2, true), ("99213".into(), vec![1], 1, 2, false)]);
     assert_eq!(c.denied_lines, [0, 2]);
-    assert_eq!((c.mue[0].adjudication_indicator, c.mue[0].rationale.as_str()), (3, "CMS Policy"));
+    assert_eq!((c.mue[0].adjudication_indicator, &*c.mue[0].rationale), (3, "CMS Policy"));
     // MAI 1 (line): each line on its own.
     let c = check(&["20610x2-RT", "20610x2-LT"]);
     assert_eq!(mue_of(&c), [("20610".into(), vec![0], 2, 2, false), ("20610".into(), vec![1], 2, 2, false)]);
@@ -202,10 +202,7 @@ fn mue_line_and_date_of_service_edits() {
     assert!(c.mue[0].exceeds);
 
     let m = mue(&t, "j2001").unwrap().unwrap();
-    assert_eq!(
-        (m.code.as_str(), m.mue_value, m.adjudication_indicator, m.rationale.as_str()),
-        ("J2001", 600, 3, "Prescribing Information")
-    );
+    assert_eq!((m.code.as_str(), m.mue_value, m.adjudication_indicator, &*m.rationale), ("J2001", 600, 3, "Prescribing Information"));
     assert!(mue(&t, "11000").unwrap().is_none());
     assert!(matches!(mue(&t, "E11.9"), Err(Error::InvalidCode { .. })));
 }

@@ -84,14 +84,14 @@ pub(super) fn read(conn: &Connection) -> Result<BillingTables> {
     }
 
     let mut st = conn.prepare("SELECT id, text FROM ncci_rationales ORDER BY id")?;
-    let mut rationales: Vec<Box<str>> = Vec::new();
+    let mut rationales: Vec<std::sync::Arc<str>> = Vec::new();
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         if id != rationales.len() as i64 {
             return Err(bad(format!("NCCI rationale ids are not dense at {id}")));
         }
-        rationales.push(r.get::<_, String>(1)?.into_boxed_str());
+        rationales.push(r.get::<_, String>(1)?.into());
     }
 
     let mut st = conn.prepare("SELECT column1, edits, dates FROM ncci_ptp ORDER BY column1")?;
