@@ -219,6 +219,16 @@ export declare class Quota {
   view(subject: string, code: string, requestKey?: string | undefined | null): Decision
   /** Like `view`, on the libuv pool. */
   viewAsync(subject: string, code: string, requestKey?: string | undefined | null): Promise<Decision>
+  /**
+   * Many check-and-charges in one atomic call, for billing jobs: the decisions, in order,
+   * are exactly those of the same `view` calls made one after another (a repeated
+   * `requestKey` replays the first decision; a limit reached mid-batch denies the later
+   * views). All or nothing: the batch is one transaction, so any error (`INVALID_ARGUMENT`
+   * naming the request, `requests[3]: ...`; `STORAGE_ERROR`) charges and records nothing.
+   */
+  viewMany(requests: Array<ViewRequest>): Array<Decision>
+  /** Like `viewMany`, on the libuv pool. */
+  viewManyAsync(requests: Array<ViewRequest>): Promise<Array<Decision>>
   /** The subject's counters now (a subject never seen has its default plan's). */
   usage(subject: string): Usage
   /** Like `usage`, on the libuv pool. */
@@ -847,4 +857,14 @@ export interface ViewCodeOptions {
    * charges nothing.
    */
   requestKey?: string
+}
+
+/** One view of a `viewMany` batch, as the arguments of `view`. */
+export interface ViewRequest {
+  /** Who views (a visitor, an account, an API key). */
+  subject: string
+  /** The code viewed (a free string key). */
+  code: string
+  /** The request key that makes the view idempotent; omitted or `null`: none. */
+  requestKey?: string | null
 }

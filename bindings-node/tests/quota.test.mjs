@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { codelookup, openBook, pkgDir, repoDir } from './helpers.mjs'
-import { PLANS, SUBJECTS, setup, checkAll } from './quota_scenario.mjs'
+import { PLANS, SUBJECTS, rng, setup, checkAll } from './quota_scenario.mjs'
 
 const { Quota } = codelookup
 const book = openBook()
@@ -117,6 +117,48 @@ test('async quota calls', async () => {
   assert.equal(decisions.filter((x) => x.allowed).length, 1)
   assert.equal(quota.usage('race').used, 1)
   quota.close()
+})
+
+test('viewMany decides as views one after another, all or nothing', async () => {
+  const batched = new Quota(tempDb(), { plans: PLANS, defaultPlan: 'guest' })
+  const serial = new Quota(':memory:', { plans: PLANS, defaultPlan: 'guest' })
+  setup(batched)
+  setup(serial)
+  const next = rng(11)
+  const requests = []
+  for (let i = 0; i < 200; i++) {
+    if (requests.length && next() % 6 === 0) {
+      requests.push(requests[next() % requests.length]) // a retry, maybe of a key of this batch
+      continue
+    }
+    const subject = SUBJECTS[next() % SUBJECTS.length][0]
+    const code = `C${next() % 8}`
+    requests.push(next() % 2 ? { subject, code, requestKey: `k${i}` } : { subject, code })
+  }
+  const got = batched.viewMany(requests)
+  const want = requests.map((r) => serial.view(r.subject, r.code, r.requestKey))
+  assert.deepEqual(got, want)
+  assert.ok(got.some((d) => d.replayed) && got.some((d) => !d.allowed))
+  const strip = (ledger) => ledger.map(({ at, ...rest }) => rest)
+  for (const [subject] of SUBJECTS) assert.deepEqual(strip(batched.ledger(subject)), strip(serial.ledger(subject)))
+  assert.deepEqual(batched.viewMany([]), [])
+  const [d] = await batched.viewManyAsync([{ subject: 'x', code: 'A00', requestKey: null }])
+  assert.deepEqual([d.charged, d.used], [true, 1])
+
+  // An error anywhere rolls the whole batch back.
+  const before = [batched.usage('x'), batched.ledger('x')]
+  assert.throws(
+    () => batched.viewMany([{ subject: 'x', code: 'B00' }, { subject: 'x', code: 'C00', requestKey: 'k1' }, { subject: 'x', code: '' }]),
+    { code: 'INVALID_ARGUMENT', message: /requests\[2\]: the code is empty/ },
+  )
+  await assert.rejects(
+    batched.viewManyAsync([{ subject: 'x', code: 'B00', requestKey: 'kx' }, { subject: 'x', code: 'C00', requestKey: 'kx' }]),
+    { code: 'INVALID_ARGUMENT', message: /requests\[1\]: .*already used/ },
+  )
+  assert.deepEqual([batched.usage('x'), batched.ledger('x')], before)
+  assert.throws(() => batched.viewMany([{ subject: 'x' }]), TypeError)
+  batched.close()
+  serial.close()
 })
 
 /** Runs `cmd args` and resolves when it exits 0. */

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use codelookup::quota::{Decision, LedgerEntry, Plan, Plans, Quota, SqliteOptions, SqliteStore, Synchronous, SystemClock, Usage, Window};
+use codelookup::quota::{
+    Decision, LedgerEntry, Plan, Plans, Quota, SqliteOptions, SqliteStore, Synchronous, SystemClock, Usage, ViewRequest, Window,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -317,6 +319,27 @@ impl PyQuota {
         self.run(py, |q| q.view(&subject, &code, request_key.as_deref())).map(PyDecision::from)
     }
 
+    /// Many check-and-charges in one atomic call, for billing jobs: `requests` is a list (any
+    /// iterable) of tuples `(subject, code)` or `(subject, code, request_key)`, `request_key`
+    /// a str or None. Returns the `Decision`s in order, exactly those the same `view` calls
+    /// made one after another would return (a repeated request key replays the first
+    /// decision; a limit reached mid-batch denies the later views).
+    ///
+    /// All or nothing: the batch is one transaction, so any error (`InvalidArgument` naming
+    /// the request, `requests[3]: ...`; `StorageError`) charges and records nothing. Raises
+    /// `TypeError` naming the item when a request is not such a tuple.
+    fn view_many(&self, py: Python<'_>, requests: &Bound<'_, PyAny>) -> PyResult<Vec<PyDecision>> {
+        if requests.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("requests must be a list of (subject, code[, request_key]) tuples, not a str"));
+        }
+        let owned = requests.try_iter()?.enumerate().map(|(i, item)| view_request(i, &item?)).collect::<PyResult<Vec<_>>>()?;
+        let decisions = self.run(py, |q| {
+            let batch: Vec<ViewRequest<'_>> = owned.iter().map(|(s, c, k)| ViewRequest::new(s, c, k.as_deref())).collect();
+            q.view_many(&batch)
+        })?;
+        Ok(decisions.into_iter().map(PyDecision::from).collect())
+    }
+
     /// The subject's counters now (a subject never seen has its default plan's).
     fn usage(&self, py: Python<'_>, subject: String) -> PyResult<PyUsage> {
         self.run(py, |q| q.usage(&subject)).map(PyUsage::from)
@@ -385,6 +408,24 @@ impl PyQuota {
             self.path.display().to_string()
         )))
     }
+}
+
+/// Request `i` of `Quota.view_many`: a tuple `(subject, code)` or `(subject, code, request_key)`.
+fn view_request(i: usize, item: &Bound<'_, PyAny>) -> PyResult<(String, String, Option<String>)> {
+    let bad = || -> PyResult<PyErr> {
+        let ty = item.get_type().name()?;
+        Ok(PyTypeError::new_err(format!(
+            "requests[{i}] must be a tuple (subject, code) or (subject, code, request_key) of str (request_key may be None), not {ty} {}",
+            item.repr()?
+        )))
+    };
+    let Ok(tuple) = item.cast::<PyTuple>() else { return Err(bad()?) };
+    let parsed = match tuple.len() {
+        2 => tuple.extract::<(String, String)>().map(|(s, c)| (s, c, None)),
+        3 => tuple.extract::<(String, String, Option<String>)>(),
+        _ => return Err(bad()?),
+    };
+    parsed.or_else(|_| Err(bad()?))
 }
 
 /// `Book.view_code`: the lookup and the charge, without the GIL.

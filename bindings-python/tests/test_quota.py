@@ -78,6 +78,55 @@ def test_request_key_reused_for_another_code(tmp_path):
         q.view("s", "B00", request_key="k")
 
 
+def test_view_many_is_views_one_after_another(tmp_path):
+    batched = codelookup.Quota(tmp_path / "a.db", PLANS)
+    serial = codelookup.Quota(tmp_path / "b.db", PLANS)
+    rng = random.Random(4)
+    requests = []
+    for i in range(200):
+        if requests and rng.randrange(6) == 0:
+            requests.append(rng.choice(requests))  # a retry, maybe of a key of this batch
+            continue
+        subject, code = rng.choice(SUBJECTS)[0], f"C{rng.randrange(8)}"
+        requests.append((subject, code, f"k{i}") if rng.randrange(2) else (subject, code))
+    for q in (batched, serial):
+        for subject, plan in SUBJECTS:
+            q.set_plan(subject, plan)
+    got = batched.view_many(requests)
+    want = [serial.view(*r) for r in requests]
+    assert all(isinstance(d, codelookup.Decision) for d in got)
+    assert [d.to_dict() for d in got] == [d.to_dict() for d in want]
+    assert any(d.replayed for d in got) and any(not d.allowed for d in got)
+    for subject, _ in SUBJECTS:
+        assert [e.to_dict() | {"at": None} for e in batched.ledger(subject)] == [
+            e.to_dict() | {"at": None} for e in serial.ledger(subject)
+        ]
+    assert batched.view_many([]) == []
+    assert batched.view_many(iter([("x", "A00", None)]))[0].charged
+
+
+def test_view_many_is_all_or_nothing():
+    q = codelookup.Quota(":memory:", [codelookup.Plan("p", 10)])
+    q.view("s", "A00", request_key="k")
+    with pytest.raises(codelookup.InvalidArgument, match=r"requests\[2\]: .*already used"):
+        q.view_many([("s", "B00"), ("t", "B00", "k2"), ("s", "C00", "k")])
+    assert q.usage("s").used == 1 and q.usage("t").used == 0 and len(q.ledger("s")) == 1
+    with pytest.raises(codelookup.InvalidArgument, match=r"requests\[1\]: the code is empty"):
+        q.view_many([("s", "B00"), ("s", "")])
+    for bad, named in [
+        ([("s", "B00"), ["s", "C00"]], r"requests\[1\] must be a tuple .* not list"),
+        ([("s",)], r"requests\[0\] must be a tuple"),
+        ([("s", "B00", "k", "extra")], r"requests\[0\]"),
+        ([("s", 7)], r"requests\[0\] .* not tuple \('s', 7\)"),
+        ([{"subject": "s", "code": "B00"}], r"requests\[0\] .* not dict"),
+    ]:
+        with pytest.raises(TypeError, match=named):
+            q.view_many(bad)
+    with pytest.raises(TypeError, match="not a str"):
+        q.view_many("s")
+    assert q.usage("s").used == 1
+
+
 def test_view_code(book):
     q = codelookup.Quota(":memory:")
     rec, d = book.view_code(q, "guest:1", "e119")
