@@ -154,7 +154,7 @@ fn add_hcpcs(book: &mut BookData, rows: Vec<hcpcs::HcpcsRow>) -> Result<()> {
         let kind = if row.modifier { NodeKind::Modifier } else { NodeKind::Code };
         let billable = !row.modifier && row.info.terminated.is_none();
         let id = book.nodes.push(System::Hcpcs, kind, &row.code, &row.long_title, &row.short_title, billable, None)?;
-        book.hcpcs.insert(id, row.info);
+        book.hcpcs.insert(id, super::hcpcs::PackedHcpcs::pack(&row.info));
     }
     Ok(())
 }

@@ -4,11 +4,10 @@
 //! from the SQLite book file.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use crate::code::System;
 use crate::import::pcs::PcsAxes;
-use crate::record::{HcpcsInfo, NodeKind, NoteKind};
+use crate::record::{NodeKind, NoteKind};
 
 /// Index of a node in [`BookData::nodes`].
 pub(crate) type NodeId = u32;
@@ -62,9 +61,14 @@ impl<'a> NodeRef<'a> {
 
     fn text(&self, from: usize, len: usize) -> Cow<'a, str> {
         let bytes = self.bytes(from, len);
+        // The arena holds UTF-8 (checked when it was built); the lossy fallbacks only matter for
+        // a book damaged in memory, and never panic.
         match (&self.nodes.packer, self.node.packed) {
-            (Some(packer), true) => Cow::Owned(String::from_utf8_lossy(&packer.decompressor().decompress(bytes)).into_owned()),
-            _ => String::from_utf8_lossy(bytes),
+            (Some(packer), true) => Cow::Owned(
+                String::from_utf8(packer.decompressor().decompress(bytes))
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+            _ => std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed),
         }
     }
 
@@ -226,22 +230,25 @@ impl std::ops::Index<usize> for Nodes {
     }
 }
 
+/// Per-node data of some nodes, by node id (a fast integer hash: a lookup asks several times).
+pub(crate) type NodeMap<V> = rustc_hash::FxHashMap<NodeId, V>;
+
 /// Everything a book holds, in memory.
 #[derive(Debug, Default)]
 pub(crate) struct BookData {
     pub nodes: Nodes,
     /// Notes printed at each node, in print order.
-    pub notes: HashMap<NodeId, Vec<(NoteKind, Box<str>)>>,
+    pub notes: NodeMap<Vec<(NoteKind, Box<str>)>>,
     /// 7th-character definitions printed at a node: (character, meaning).
-    pub seventh: HashMap<NodeId, Vec<(char, Box<str>)>>,
-    pub hcpcs: HashMap<NodeId, HcpcsInfo>,
+    pub seventh: NodeMap<Vec<(char, Box<str>)>>,
+    pub hcpcs: NodeMap<super::hcpcs::PackedHcpcs>,
     pub pcs: PcsAxes,
     /// NCCI edit tables and GEMs (see `crate::billing`, `crate::crosswalk`).
     pub billing: crate::billing::BillingTables,
     /// ICD-10 code history and retired codes (see `super::history`).
     pub history: super::history::BookHistory,
     /// Plain-language and clinician descriptions (CPT, local code sets).
-    pub descriptions: HashMap<NodeId, super::imported::Descriptions>,
+    pub descriptions: NodeMap<super::imported::Descriptions>,
     /// Free-form facts about the book (format version, sources and their checksums...).
     pub meta: Vec<(String, String)>,
 }

@@ -50,7 +50,7 @@ pub(crate) struct BookHistory {
     pub last_year: u16,
     /// (listed, billable) fiscal-year masks per node; (0, 0) for nodes without ICD-10 history.
     pub masks: Vec<(u32, u32)>,
-    pub extra: HashMap<NodeId, HistExtra>,
+    pub extra: super::data::NodeMap<HistExtra>,
     /// Sorted by (key, system).
     pub retired: Vec<Retired>,
 }
@@ -439,7 +439,7 @@ pub(crate) fn node_history(data: &BookData, id: NodeId) -> Option<History> {
         valid_until: h.terminated,
         valid_fiscal_years: Vec::new(),
         title_changes: Vec::new(),
-        replaced_by: h.cross_references.iter().filter(|_| h.terminated.is_some()).cloned().collect(),
+        replaced_by: h.cross_references().filter(|_| h.terminated.is_some()).map(str::to_string).collect(),
         replaces: Vec::new(),
     })
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection};
 
-use super::data::{BookData, NodeId};
+use super::data::{BookData, NodeId, NodeMap};
 use super::history::{HistExtra, Retired};
 use crate::code::System;
 use crate::error::{Error, Result};
@@ -100,7 +100,7 @@ CREATE TABLE descriptions(node INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT
 ";
 
 /// Writes the descriptions table.
-pub(crate) fn write(tx: &Connection, descriptions: &HashMap<NodeId, Descriptions>) -> Result<()> {
+pub(crate) fn write(tx: &Connection, descriptions: &NodeMap<Descriptions>) -> Result<()> {
     tx.execute_batch(SCHEMA)?;
     let mut st = tx.prepare("INSERT INTO descriptions VALUES (?1, ?2, ?3, ?4)")?;
     let mut ids: Vec<_> = descriptions.keys().copied().collect();
@@ -116,8 +116,8 @@ pub(crate) fn write(tx: &Connection, descriptions: &HashMap<NodeId, Descriptions
 }
 
 /// Reads the descriptions table of a book with `node_count` nodes.
-pub(crate) fn read(conn: &Connection, node_count: usize) -> Result<HashMap<NodeId, Descriptions>> {
-    let mut out: HashMap<NodeId, Descriptions> = HashMap::new();
+pub(crate) fn read(conn: &Connection, node_count: usize) -> Result<NodeMap<Descriptions>> {
+    let mut out: NodeMap<Descriptions> = NodeMap::default();
     let mut st = conn.prepare("SELECT node, kind, text FROM descriptions ORDER BY node, seq")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {

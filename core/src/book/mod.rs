@@ -8,9 +8,11 @@
 mod billing_store;
 mod compile;
 mod data;
+mod hcpcs;
 pub mod history;
 mod imported;
 mod index;
+mod key_table;
 mod memory;
 mod record;
 mod store;
@@ -24,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::import::sources::Sources;
 use crate::record::CodeRecord;
 pub(crate) use data::{BookData, NodeId};
-use index::CodeIndex;
+use index::{Brief, CodeIndex};
 
 /// The default book, compiled from `data/` by `codelookup build` and embedded (zstd-compressed).
 static EMBEDDED: &[u8] = include_bytes!("../../book/default.book.zst");
@@ -202,12 +204,12 @@ impl Book {
     /// # Ok::<(), codelookup::Error>(())
     /// ```
     pub fn is_valid(&self, code: &str, system: Option<System>) -> bool {
-        self.first_id(code, system).is_some()
+        self.first_at(code, system).is_some()
     }
 
     /// Whether the code exists and is valid on a claim (billable).
     pub fn is_billable(&self, code: &str, system: Option<System>) -> bool {
-        self.first_id(code, system).is_some_and(|id| self.inner.data.nodes[id as usize].billable)
+        self.first_at(code, system).is_some_and(|(_, brief)| brief.billable)
     }
 
     /// The official long title of a code (in any spelling), or `None` when the input is
@@ -248,12 +250,18 @@ impl Book {
 
     /// The first node carrying the code, without allocating.
     fn first_id(&self, code: &str, system: Option<System>) -> Option<NodeId> {
+        self.first_at(code, system).map(|(at, _)| self.inner.index.node_at(at))
+    }
+
+    /// Where in the code index the node [`Book::lookup`] would answer with is, and its brief.
+    /// Reads only the index, not the nodes.
+    fn first_at(&self, code: &str, system: Option<System>) -> Option<(usize, Brief)> {
         let key = Key::parse(code).ok()?;
-        let nodes = &self.inner.data.nodes;
-        let ids = self.inner.index.get(key.as_bytes());
-        let accept = |id: &&NodeId| spelling_fits(code, nodes[**id as usize].system, system);
+        let (start, briefs) = self.inner.index.briefs(key.as_bytes());
+        let fits = |b: &Brief| spelling_fits(code, b.system, system);
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
-        ids.iter().filter(accept).find(|&&id| prefers(code, &key, nodes[id as usize].system)).or_else(|| ids.iter().find(accept)).copied()
+        let at = briefs.iter().position(|b| fits(b) && prefers(code, &key, b.system)).or_else(|| briefs.iter().position(fits))?;
+        Some((start + at, briefs[at]))
     }
 
     /// The nodes carrying the key in the systems the spelling allows, the system the spelling

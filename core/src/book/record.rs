@@ -69,7 +69,7 @@ impl Book {
             notes,
             seventh_character,
             pcs_axes,
-            hcpcs: data.hcpcs.get(&id).cloned(),
+            hcpcs: data.hcpcs.get(&id).map(super::hcpcs::PackedHcpcs::unpack),
             description: data.descriptions.get(&id).and_then(|d| d.description.as_deref()).map(str::to_string),
             clinician_descriptors: data
                 .descriptions

@@ -87,6 +87,7 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
         }
         let mut st = tx.prepare("INSERT INTO hcpcs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
         for (node, h) in sorted(&data.hcpcs) {
+            let h = h.unpack();
             st.execute(params![
                 node,
                 h.added.map(|d| d.to_string()),
@@ -121,7 +122,7 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
     Ok(())
 }
 
-fn sorted<V>(map: &std::collections::HashMap<NodeId, V>) -> Vec<(NodeId, &V)> {
+fn sorted<V>(map: &super::data::NodeMap<V>) -> Vec<(NodeId, &V)> {
     let mut v: Vec<_> = map.iter().map(|(k, v)| (*k, v)).collect();
     v.sort_by_key(|(k, _)| *k);
     v
@@ -225,7 +226,7 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
             cross_references: list(r.get(10)?),
             processing_note: r.get(11)?,
         };
-        data.hcpcs.insert(check(r.get(0)?)?, info);
+        data.hcpcs.insert(check(r.get(0)?)?, super::hcpcs::PackedHcpcs::pack(&info));
     }
     let mut st = conn.prepare("SELECT prefix, position, value, axis_name, label, definition FROM pcs_axes ORDER BY seq")?;
     let pcs_rows = st
@@ -253,7 +254,7 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
         return Err(bad("code_index.nodes is not a list of node ids".into()));
     }
     let by_key = nodes_bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-    let index = CodeIndex::from_parts(fst_bytes, by_key, data.nodes.len())?;
+    let index = CodeIndex::from_parts(fst_bytes, by_key, &data.nodes)?;
     data.billing = super::billing_store::read(conn)?;
     data.history = super::history::read(conn, data.nodes.len())?;
     data.descriptions = super::imported::read(conn, data.nodes.len())?;

@@ -35,6 +35,7 @@ use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader as XmlReader;
+use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use crate::record::PcsAxis;
@@ -71,11 +72,11 @@ pub struct AxisLabelRow {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PcsAxes {
     rows: Vec<AxisLabelRow>,
-    /// (prefix, position, value) -> row.
-    index: HashMap<(String, u8, char), usize>,
+    /// (prefix, position, value) -> row; the prefix packed by [`prefix_key`].
+    index: FxHashMap<(u64, u8, char), u32>,
     /// (scope, position) -> a row whose axis name applies there; the scope is the table for
     /// positions 4-7 and the prefix before the position for 1-3.
-    names: HashMap<(String, u8), usize>,
+    names: FxHashMap<(u64, u8), u32>,
     /// (section, position) -> the axis name most tables of the section use.
     section_names: HashMap<(char, u8), String>,
 }
@@ -238,8 +239,8 @@ impl PcsAxes {
     /// [`PcsAxes::describe`]. Where two rows have the same prefix, position and value, the
     /// first wins. Cost: one pass, a few milliseconds for 20,000 rows.
     pub fn from_rows(rows: Vec<AxisLabelRow>) -> PcsAxes {
-        let mut index = HashMap::new();
-        let mut names = HashMap::new();
+        let mut index = FxHashMap::default();
+        let mut names = FxHashMap::default();
         let mut counts: BTreeMap<(char, u8), Vec<(String, usize)>> = BTreeMap::new();
         for (i, r) in rows.iter().enumerate() {
             let (Some(value), p) = (single_char(&r.value), r.position) else { continue };
@@ -249,12 +250,14 @@ impl PcsAxes {
                 4..=7 => (3..=7).contains(&prefix.len()),
                 _ => false,
             };
+            let (Some(key), Some(scope), Ok(row)) = (prefix_key(&prefix), prefix_key(&prefix[..scope_len(p)]), u32::try_from(i)) else {
+                continue;
+            };
             if !fits {
                 continue;
             }
-            index.entry((r.prefix.clone(), p, value)).or_insert(i);
-            let scope: String = prefix[..scope_len(p)].iter().collect();
-            names.entry((scope, p)).or_insert(i);
+            index.entry((key, p, value)).or_insert(row);
+            names.entry((scope, p)).or_insert(row);
             // One vote per table (or per prefix for positions 1-3) for the section's axis name.
             if prefix.len() <= 3 {
                 let votes = counts.entry((prefix[0], p)).or_default();
@@ -328,15 +331,15 @@ impl PcsAxes {
     }
 
     fn lookup(&self, prefix: &[char], position: u8, value: char) -> Option<&AxisLabelRow> {
-        let key = (prefix.iter().collect::<String>(), position, value);
-        self.index.get(&key).and_then(|&i| self.rows.get(i))
+        let key = (prefix_key(prefix)?, position, value);
+        self.index.get(&key).and_then(|&i| self.rows.get(i as usize))
     }
 
     fn axis_name(&self, chars: &[char], p: u8) -> String {
         let scope = scope_len(p);
         if chars.len() >= scope {
-            let key = (chars[..scope].iter().collect::<String>(), p);
-            if let Some(r) = self.names.get(&key).and_then(|&i| self.rows.get(i)) {
+            let key = prefix_key(&chars[..scope]).map(|k| (k, p));
+            if let Some(r) = key.and_then(|key| self.names.get(&key)).and_then(|&i| self.rows.get(i as usize)) {
                 return r.axis_name.clone();
             }
         }
@@ -359,6 +362,16 @@ impl PcsAxes {
         }
         added
     }
+}
+
+/// A code prefix of at most seven ASCII characters as one number (its bytes and its length),
+/// so the label index needs no string per entry or per look-up; `None` for anything longer or
+/// not ASCII, which no code prefix is.
+fn prefix_key(prefix: &[char]) -> Option<u64> {
+    if prefix.len() > 7 {
+        return None;
+    }
+    prefix.iter().try_fold(prefix.len() as u64, |k, &c| c.is_ascii().then_some((k << 8) | c as u64))
 }
 
 /// How many leading characters of a code decide an axis name at a position: the prefix

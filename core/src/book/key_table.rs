@@ -1,0 +1,142 @@
+//! [`KeyTable`]: a hash table from a normalised code to its run of the code index, for exact
+//! look-ups in one probe (`is_valid`, `lookup`), where the fst walk would touch a node per
+//! character of the code (a cache miss each when the code is cold).
+//!
+//! A code is at most seven letters and digits, so it fits in 37 bits as a base-37 number
+//! (0 for "no character"); a slot is one `u64`: that number, the run's length (3 bits) and its
+//! start (24 bits). The table is open-addressed with linear probing and at most 3/4 full: about
+//! 8 bytes per slot, 2 MiB for the 190,000 codes of the default book.
+
+use crate::error::{Error, Result};
+
+const CODE_BITS: u32 = 37;
+const COUNT_BITS: u32 = 3;
+const START_BITS: u32 = 64 - CODE_BITS - COUNT_BITS;
+
+/// Exact code to `(start, count)` of its run in the code index.
+#[derive(Debug, Default)]
+pub(crate) struct KeyTable {
+    slots: Vec<u64>,
+    /// `64 - log2(slots.len())`: the hash's top bits pick the slot.
+    shift: u32,
+}
+
+/// The base-37 number of a normalised code (`None` for anything that is not one to seven
+/// ASCII upper-case letters and digits, which no code is).
+fn encode(key: &[u8]) -> Option<u64> {
+    if key.is_empty() || key.len() > 7 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in key {
+        let d = match b {
+            b'0'..=b'9' => b - b'0' + 1,
+            b'A'..=b'Z' => b - b'A' + 11,
+            _ => return None,
+        };
+        n = n * 37 + u64::from(d);
+    }
+    // Left-align shorter codes, so "E11" and "E110" differ.
+    Some(n * 37u64.pow(7 - key.len() as u32))
+}
+
+fn hash(code: u64, shift: u32) -> usize {
+    // Fibonacci hashing: the top bits of the product are well mixed.
+    (code.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+impl KeyTable {
+    /// An empty table with room for `n` codes.
+    pub fn with_capacity(n: usize) -> KeyTable {
+        let capacity = (n * 4 / 3 + 1).next_power_of_two().max(8);
+        KeyTable { slots: vec![0; capacity], shift: 64 - capacity.trailing_zeros() }
+    }
+
+    /// Adds `key`'s run. Errors for a key that is not a code, a run that does not fit, a key
+    /// already added, or more keys than the capacity.
+    pub fn insert(&mut self, key: &[u8], start: usize, count: usize) -> Result<()> {
+        let bad = |what: &str| Error::Book(format!("code index: {what} for code {:?}", String::from_utf8_lossy(key)));
+        let code = encode(key).ok_or_else(|| bad("not a code"))?;
+        if count == 0 || count >= 1 << COUNT_BITS || start >= 1 << START_BITS {
+            return Err(bad("run out of range"));
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = hash(code, self.shift);
+        for _ in 0..self.slots.len() {
+            if self.slots[i] == 0 {
+                self.slots[i] = (code << (64 - CODE_BITS)) | ((count as u64) << START_BITS) | start as u64;
+                return Ok(());
+            }
+            if self.slots[i] >> (64 - CODE_BITS) == code {
+                return Err(bad("repeated"));
+            }
+            i = (i + 1) & mask;
+        }
+        Err(bad("table full"))
+    }
+
+    /// The `(start, count)` of `key`'s run, if the table has it.
+    pub fn get(&self, key: &[u8]) -> Option<(usize, usize)> {
+        let code = encode(key)?;
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = hash(code, self.shift);
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> (64 - CODE_BITS) == code {
+                let count = (slot >> START_BITS) & ((1 << COUNT_BITS) - 1);
+                return Some(((slot & ((1 << START_BITS) - 1)) as usize, count as usize));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_exactly_the_codes_it_holds() {
+        let codes = ["E11", "E119", "E1", "A00", "ZZZZZZZ", "0000000", "0", "J1100", "S72001A"];
+        let mut table = KeyTable::with_capacity(codes.len());
+        for (i, c) in codes.iter().enumerate() {
+            table.insert(c.as_bytes(), i * 3, 1 + i % 7).unwrap();
+        }
+        for (i, c) in codes.iter().enumerate() {
+            assert_eq!(table.get(c.as_bytes()), Some((i * 3, 1 + i % 7)), "{c}");
+        }
+        for absent in ["E1190", "E11 ", "e119", "", "E11.9", "12345678", "00", "A0", "ZZZZZZ"] {
+            assert_eq!(table.get(absent.as_bytes()), None, "{absent:?}");
+        }
+        assert_eq!(KeyTable::default().get(b"E11"), None);
+    }
+
+    #[test]
+    fn codes_of_different_lengths_never_collide() {
+        // "0" is digit 1; "00" must not equal "0" left-aligned.
+        assert_ne!(encode(b"0"), encode(b"00"));
+        assert_ne!(encode(b"A"), encode(b"A0"));
+        assert!(encode(b"ZZZZZZZ").unwrap() < 1 << CODE_BITS);
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_hold() {
+        let one = |key: &str, start: usize, count: usize| KeyTable::with_capacity(1).insert(key.as_bytes(), start, count);
+        assert!(one("e11", 0, 1).is_err());
+        assert!(one("E11", 0, 0).is_err());
+        assert!(one("E11", 0, 8).is_err());
+        assert!(one("E11", 1 << START_BITS, 1).is_err());
+        let mut t = KeyTable::with_capacity(1);
+        t.insert(b"E11", 0, 1).unwrap();
+        assert!(t.insert(b"E11", 1, 1).is_err(), "repeated");
+        let mut full = KeyTable::with_capacity(1);
+        assert_eq!(full.slots.len(), 8);
+        for i in 0..8 {
+            full.insert(format!("A{i}").as_bytes(), i, 1).unwrap();
+        }
+        assert!(full.insert(b"B0", 0, 1).is_err(), "full");
+    }
+}
