@@ -1,7 +1,11 @@
 //! Search explorer: `cargo run --release -p codelookup --example search_report -- [--book FILE] QUERY...`
 //! prints the open time, resident memory and index size, then the top ten hits of each query.
+//!
+//! `--cases [REPS]` instead times every query of `tests/cases/search.json` (limit 10, each
+//! call timed on its own, `REPS` times, 30 by default) and prints p50/p90/p99/max and the ten
+//! slowest queries; run it under `perf record -g` to profile search.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use codelookup::search::SearchOptions;
 use codelookup::Book;
@@ -16,6 +20,51 @@ fn rss_mib() -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     kb / 1024.0
+}
+
+/// The queries (with their options) of the relevance set.
+fn cases() -> Vec<(String, SearchOptions)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/cases/search.json");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    all["cases"]
+        .as_array()
+        .map(|cases| {
+            cases
+                .iter()
+                .map(|c| {
+                    let options: SearchOptions = c.get("options").and_then(|o| serde_json::from_value(o.clone()).ok()).unwrap_or_default();
+                    (c["query"].as_str().unwrap_or_default().to_string(), SearchOptions { limit: 10, ..options })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn time_cases(book: &Book, reps: usize) -> Result<(), codelookup::Error> {
+    let cases = cases();
+    let mut all: Vec<Duration> = Vec::new();
+    let mut per: Vec<(Duration, &str)> = Vec::new();
+    for (q, opts) in &cases {
+        let mut times = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let t = Instant::now();
+            std::hint::black_box(book.search(std::hint::black_box(q), opts)?);
+            times.push(t.elapsed());
+        }
+        times.sort();
+        per.push((times[times.len() / 2], q));
+        all.extend(times);
+    }
+    all.sort();
+    let p = |x: f64| all.get(((all.len().max(1) - 1) as f64 * x) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e6);
+    println!("{} queries x {reps}: p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs", cases.len(), p(0.5), p(0.9), p(0.99), p(1.0));
+    per.sort_by_key(|p| std::cmp::Reverse(p.0));
+    println!("slowest (median of {reps}):");
+    for (d, q) in per.iter().take(10) {
+        println!("  {:>8.1} µs  {q:?}", d.as_secs_f64() * 1e6);
+    }
+    Ok(())
 }
 
 fn main() -> Result<(), codelookup::Error> {
@@ -45,6 +94,10 @@ fn main() -> Result<(), codelookup::Error> {
         stats.abbreviations,
         stats.heap_bytes as f64 / 1048576.0
     );
+    if args.first().is_some_and(|a| a == "--cases") {
+        let reps = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(30);
+        return time_cases(&book, reps);
+    }
     let opts = SearchOptions { limit: 10, ..Default::default() };
     for q in &args {
         let t = Instant::now();

@@ -26,6 +26,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::synonyms::Abbreviations;
 use super::tokenize::Tokens;
+use super::typo::TermTrie;
 use crate::book::{BookData, NodeId};
 use crate::error::{Error, Result};
 use crate::record::NoteKind;
@@ -73,6 +74,8 @@ pub(crate) struct SearchIndex {
     postings_offsets: Vec<u32>,
     /// `cum_df[t]`: number of postings of the terms before `t`.
     cum_df: Vec<u32>,
+    /// The terms again, as a trie for typo search.
+    trie: TermTrie,
     pub(crate) abbreviations: Abbreviations,
 }
 
@@ -153,12 +156,15 @@ impl SearchIndex {
         check_offsets(&p.forward_offsets, p.forward.len()).ok_or_else(|| bad("forward offsets out of range"))?;
         let mut stream = terms.stream();
         let mut expect = 0u64;
-        while let Some((_, v)) = stream.next() {
+        let mut trie = TermTrie::builder();
+        while let Some((k, v)) = stream.next() {
             if v != expect {
                 return Err(bad("term ids are not in order"));
             }
+            trie.push(k);
             expect += 1;
         }
+        let trie = trie.finish();
         for t in &p.texts {
             let node = data.nodes.get(t.node as usize).ok_or_else(|| bad("points past the last node"))?;
             if !node.is_code() {
@@ -198,6 +204,7 @@ impl SearchIndex {
             postings: p.postings,
             postings_offsets: p.postings_offsets,
             cum_df,
+            trie,
             abbreviations: Abbreviations::default(),
         };
         let mut words = Vec::new();
@@ -227,6 +234,7 @@ impl SearchIndex {
             + self.forward.len()
             + self.postings.len()
             + 4 * (self.forward_offsets.len() + self.postings_offsets.len() + self.cum_df.len())
+            + self.trie.heap_bytes()
     }
 
     pub fn text(&self, id: TextId) -> Option<TextMeta> {
@@ -258,17 +266,15 @@ impl SearchIndex {
         s.next().map_or(self.term_count() as TermId, |(_, v)| v as TermId)
     }
 
-    /// Terms accepted by an automaton (a Levenshtein DFA), with their words, at most `limit`.
-    pub fn matching<A: fst::Automaton>(&self, automaton: A, limit: usize) -> Vec<(TermId, String)> {
-        let mut s = self.terms.search(automaton).into_stream();
-        let mut out = Vec::new();
-        while let Some((k, v)) = s.next() {
-            out.push((v as TermId, String::from_utf8_lossy(k).into_owned()));
-            if out.len() >= limit {
-                break;
-            }
-        }
-        out
+    /// Terms within `max` edits of `word`, or with `prefix` beginning with a string within
+    /// `max` edits, at most `limit` (see [`TermTrie::near`]).
+    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8)> {
+        self.trie.near(word, max, prefix, limit)
+    }
+
+    /// The word of a term.
+    pub fn term_word(&self, term: TermId) -> String {
+        self.terms.as_fst().get_key(u64::from(term)).map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default()
     }
 
     /// Number of texts holding a term.

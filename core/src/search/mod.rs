@@ -26,8 +26,9 @@
 //! - **abbreviations** coders type (`CHF`, `COPD`, `T2DM`), from a reviewed file (see
 //!   `search/abbreviations.tsv`), as well as each word literally;
 //! - **typos**: when the exact matches do not fill the requested page, words of 5 letters or
-//!   more may have one edit, of 9 or more two (Levenshtein automata over the term dictionary).
-//!   Exact matches always rank above fuzzy ones.
+//!   more may have one edit, of 9 or more two (a walk of a trie of the term dictionary with the
+//!   edit-distance table; two edits only when one does not fill the page). Exact matches always
+//!   rank above fuzzy ones, one edit above two.
 //!
 //! Ranking (see [`Hit::score`]): exact code, code prefix, a text that *is* the query, title
 //! phrase, all words in the title, words in a short title or inclusion term, then anything with
@@ -43,6 +44,7 @@ mod query;
 mod rank;
 mod synonyms;
 mod tokenize;
+mod typo;
 
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -235,8 +237,14 @@ impl Book {
             let cap = MIN_CANDIDATES.max(5 * need);
             let mut texts = rank::collect(index, &q, &accept, cap);
             if distinct_nodes(&texts) + cands.len() < need {
-                query::add_fuzzy(index, &mut q);
+                query::add_fuzzy(index, &mut q, 1);
                 texts = rank::collect(index, &q, &accept, cap);
+                // Two edits only when hits with at most one do not fill the page: they rank
+                // below every hit with one edit or none.
+                if query::more_edits_possible(&q, 1) && distinct_nodes_scoring(&texts, rank::ONE_EDIT) + cands.len() < need {
+                    query::add_fuzzy(index, &mut q, 2);
+                    texts = rank::collect(index, &q, &accept, cap);
+                }
             }
             cands.extend(texts.into_iter().map(|t| Candidate { node: t.meta.node, score: t.score, tie: t.text as u64, how: How::Text(t) }));
         }
@@ -410,7 +418,12 @@ fn code_key(query: &str) -> Option<Key> {
 }
 
 fn distinct_nodes(texts: &[TextHit]) -> usize {
-    let mut nodes: Vec<NodeId> = texts.iter().map(|t| t.meta.node).collect();
+    distinct_nodes_scoring(texts, 0)
+}
+
+/// Number of distinct nodes among the texts scoring at least `min`.
+fn distinct_nodes_scoring(texts: &[TextHit], min: u32) -> usize {
+    let mut nodes: Vec<NodeId> = texts.iter().filter(|t| t.score >= min).map(|t| t.meta.node).collect();
     nodes.sort_unstable();
     nodes.dedup();
     nodes.len()

@@ -10,9 +10,6 @@
 //! (fewest edits, then the most frequent words first).
 
 use std::ops::Range;
-use std::sync::OnceLock;
-
-use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 
 use super::index::{SearchIndex, TermId};
 use super::tokenize::Tokens;
@@ -25,7 +22,7 @@ pub const MAX_QUERY_BYTES: usize = 1024;
 pub const MAX_QUERY_WORDS: usize = 32;
 /// Most typo expansions kept per word.
 const MAX_FUZZY_TERMS: usize = 32;
-/// Most dictionary terms a typo automaton may visit before giving up on more.
+/// Most dictionary terms a typo search may find before giving up on more.
 const MAX_FUZZY_SCAN: usize = 256;
 /// Most query words that get typo expansions (the longest ones).
 const MAX_FUZZY_WORDS: usize = 6;
@@ -50,6 +47,8 @@ pub(crate) struct Slot {
     /// Typo expansions (term, edits), sorted by term.
     pub fuzzy: Vec<(TermId, u8)>,
     pub fuzzy_words: Vec<String>,
+    /// The edits the typo expansions were searched with (0: none yet).
+    pub fuzzy_edits: u8,
     pub alts: Vec<Alt>,
 }
 
@@ -125,20 +124,12 @@ pub(crate) fn typo_budget(word: &str) -> u8 {
     }
 }
 
-fn builder(d: u8) -> &'static LevenshteinAutomatonBuilder {
-    static B1: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
-    static B2: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
-    if d <= 1 {
-        B1.get_or_init(|| LevenshteinAutomatonBuilder::new(1, true))
-    } else {
-        B2.get_or_init(|| LevenshteinAutomatonBuilder::new(2, true))
-    }
-}
-
 /// Relaxes a query that found too little: every word of 3 letters or more also matches as a
-/// prefix, and the words that have a typo budget get typo expansions (the longest first, at
-/// most `MAX_FUZZY_WORDS` words).
-pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query) {
+/// prefix, and the words that have a typo budget get typo expansions of at most `max_edits`
+/// edits within their budget (the longest words first, at most `MAX_FUZZY_WORDS` words).
+/// Called with 1 and then, when one-edit matches do not fill the page, with 2: a text with two
+/// edits always ranks below one with one, so the costlier two-edit search is needed only then.
+pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query, max_edits: u8) {
     q.fuzzy = true;
     // Every word of 3 letters or more may now be a prefix too ("osteoarth knee", where
     // `osteoarth` is also a short-title word).
@@ -150,26 +141,36 @@ pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query) {
             }
         }
     }
-    let mut order: Vec<usize> = (0..q.slots.len()).filter(|&i| typo_budget(&q.slots[i].word) > 0).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(q.slots[i].word.len()));
-    order.truncate(MAX_FUZZY_WORDS);
-    for i in order {
+    for i in fuzzy_words(q) {
         let slot = &mut q.slots[i];
-        let d = typo_budget(&slot.word);
-        let dfa = if slot.last() { builder(d).build_prefix_dfa(&slot.word) } else { builder(d).build_dfa(&slot.word) };
-        let mut found: Vec<(u8, u32, TermId, String)> = index
-            .matching(&dfa, MAX_FUZZY_SCAN)
+        let d = typo_budget(&slot.word).min(max_edits);
+        if d <= slot.fuzzy_edits {
+            continue;
+        }
+        slot.fuzzy_edits = d;
+        let mut found: Vec<(u8, u32, TermId)> = index
+            .near(&slot.word, d, slot.last(), MAX_FUZZY_SCAN)
             .into_iter()
-            .filter_map(|(term, word)| match dfa.eval(&word) {
-                Distance::Exact(e) if e > 0 => Some((e, index.df(term), term, word)),
-                _ => None,
-            })
-            .filter(|(_, _, term, _)| Some(*term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(term)))
+            .filter(|&(term, _)| Some(term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(&term)))
+            .map(|(term, e)| (e, index.df(term), term))
             .collect();
         found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         found.truncate(MAX_FUZZY_TERMS);
         found.sort_by_key(|f| f.2);
         slot.fuzzy = found.iter().map(|f| (f.2, f.0)).collect();
-        slot.fuzzy_words = found.into_iter().map(|f| f.3).collect();
+        slot.fuzzy_words = found.iter().map(|f| index.term_word(f.2)).collect();
     }
+}
+
+/// Whether [`add_fuzzy`] with more than `max_edits` edits would expand some word further.
+pub(crate) fn more_edits_possible(q: &Query, max_edits: u8) -> bool {
+    fuzzy_words(q).into_iter().any(|i| typo_budget(&q.slots[i].word) > max_edits)
+}
+
+/// The slots that get typo expansions: those with a budget, the longest words first.
+fn fuzzy_words(q: &Query) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..q.slots.len()).filter(|&i| typo_budget(&q.slots[i].word) > 0).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(q.slots[i].word.len()));
+    order.truncate(MAX_FUZZY_WORDS);
+    order
 }

@@ -41,6 +41,9 @@ const MAX_EXAMINED: usize = 40_000;
 /// (the most frequent completions).
 const MAX_PREFIX_TERMS: usize = 48;
 
+/// The least score of a text matched with at most one edit in all.
+pub(crate) const ONE_EDIT: u32 = 200;
+
 /// Which field of a code a hit matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Field {
@@ -69,10 +72,34 @@ pub(crate) struct Scratch {
 }
 
 /// Collects matching texts in rank order, at most `cap`, skipping nodes `accept` refuses.
+///
+/// The rarest slot (the *driver*) lists the candidate texts: the merged posting lists of the
+/// terms that can satisfy it. Before a candidate is decoded, it must also be in the posting
+/// lists of every other slot that is cheap to check (a few terms, not far more postings than
+/// the driver's), and a candidate listed only through an abbreviation's or compound's rarest
+/// word must hold the alternative's other words: posting lists are in text order, as the
+/// candidates come, so each check only reads on from where the last one stopped.
 pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) -> bool, cap: usize) -> Vec<TextHit> {
     let mut out = Vec::new();
-    let Some(driver) = q.slots.iter().min_by_key(|s| estimate(index, s)) else { return out };
-    let mut lists: Vec<PostingIter<'_>> = generators(index, driver).into_iter().map(|t| index.postings(t)).collect();
+    let Some((d, driver)) = q.slots.iter().enumerate().min_by_key(|(_, s)| estimate(index, s)) else { return out };
+    let driver_estimate = estimate(index, driver);
+    let gens = generators(index, driver);
+    let mut lists: Vec<PostingIter<'_>> = gens.iter().map(|g| index.postings(g.term)).collect();
+    // Conditions of the generators from alternatives: every other word of the alternative.
+    let mut conditions: Vec<Vec<Lazy<'_>>> = gens.iter().map(|g| g.needs.iter().map(|&t| Lazy::new(index.postings(t))).collect()).collect();
+    // The other slots, cheapest first, as any-of filters.
+    let mut filters: Vec<(u64, Vec<Lazy<'_>>)> = q
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != d)
+        .filter_map(|(_, s)| {
+            let terms = filter_terms(index, s)?;
+            let est = estimate(index, s);
+            (est <= FILTER_RATIO * driver_estimate.max(1)).then(|| (est, terms.into_iter().map(|t| Lazy::new(index.postings(t))).collect()))
+        })
+        .collect();
+    filters.sort_by_key(|f| f.0);
     let mut heap: BinaryHeap<Reverse<(TextId, usize)>> = BinaryHeap::with_capacity(lists.len());
     for (i, l) in lists.iter_mut().enumerate() {
         if let Some(id) = l.next() {
@@ -80,19 +107,32 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
         }
     }
     let mut scratch = Scratch::default();
-    let mut last: Option<TextId> = None;
     let mut examined = 0;
     while let Some(Reverse((id, i))) = heap.pop() {
-        if let Some(next) = lists.get_mut(i).and_then(Iterator::next) {
-            heap.push(Reverse((next, i)));
+        // Every list that holds this text: is one of them enough on its own?
+        let mut listed = false;
+        let mut from = i;
+        loop {
+            if let Some(next) = lists.get_mut(from).and_then(Iterator::next) {
+                heap.push(Reverse((next, from)));
+            }
+            if !listed {
+                listed = conditions.get_mut(from).is_none_or(|c| c.iter_mut().all(|l| l.contains(id)));
+            }
+            match heap.peek() {
+                Some(&Reverse((next, j))) if next == id => {
+                    heap.pop();
+                    from = j;
+                }
+                _ => break,
+            }
         }
-        if last == Some(id) {
-            continue;
-        }
-        last = Some(id);
         examined += 1;
         if examined > MAX_EXAMINED {
             break;
+        }
+        if !listed || !filters.iter_mut().all(|(_, f)| f.iter_mut().any(|l| l.contains(id))) {
+            continue;
         }
         let Some(meta) = index.text(id) else { continue };
         if !accept(meta.node) || !index.decode(id, &mut scratch.words) {
@@ -108,6 +148,39 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
     out
 }
 
+/// A slot is used as a filter while its postings are at most this many times the driver's.
+const FILTER_RATIO: u64 = 64;
+/// Most terms of a slot used as a filter.
+const MAX_FILTER_TERMS: usize = 16;
+
+/// A posting list read on demand, in increasing text order.
+struct Lazy<'a> {
+    list: PostingIter<'a>,
+    head: Option<TextId>,
+    started: bool,
+}
+
+impl<'a> Lazy<'a> {
+    fn new(list: PostingIter<'a>) -> Self {
+        Lazy { list, head: None, started: false }
+    }
+
+    /// Whether the list holds `id`; calls come with ids that never decrease.
+    fn contains(&mut self, id: TextId) -> bool {
+        if !self.started {
+            self.started = true;
+            self.head = self.list.next();
+        }
+        while let Some(h) = self.head {
+            if h >= id {
+                return h == id;
+            }
+            self.head = self.list.next();
+        }
+        false
+    }
+}
+
 /// Estimated number of texts a slot matches (its posting counts).
 fn estimate(index: &SearchIndex, s: &Slot) -> u64 {
     let mut n = s.exact.map_or(0, |t| index.df(t)) as u64;
@@ -119,8 +192,33 @@ fn estimate(index: &SearchIndex, s: &Slot) -> u64 {
     n
 }
 
+/// The terms one of which every text matching the slot holds, when they are few.
+fn filter_terms(index: &SearchIndex, s: &Slot) -> Option<Vec<TermId>> {
+    let mut terms: Vec<TermId> = s.exact.into_iter().collect();
+    if let Some(r) = &s.prefix {
+        if r.len() > MAX_FILTER_TERMS {
+            return None;
+        }
+        terms.extend(r.clone());
+    }
+    terms.extend(s.fuzzy.iter().map(|f| f.0));
+    for a in &s.alts {
+        terms.push(*a.terms.iter().min_by_key(|&&t| index.df(t))?);
+    }
+    terms.sort_unstable();
+    terms.dedup();
+    (terms.len() <= MAX_FILTER_TERMS).then_some(terms)
+}
+
+/// A posting list that lists a slot's candidates, with the terms a text listed by it must also
+/// hold (the rest of an alternative).
+struct Generator {
+    term: TermId,
+    needs: Vec<TermId>,
+}
+
 /// The terms whose posting lists hold every text the slot can match (capped for broad prefixes).
-fn generators(index: &SearchIndex, s: &Slot) -> Vec<TermId> {
+fn generators(index: &SearchIndex, s: &Slot) -> Vec<Generator> {
     let mut terms: Vec<TermId> = s.exact.into_iter().collect();
     if let Some(r) = &s.prefix {
         let mut range: Vec<TermId> = r.clone().collect();
@@ -131,14 +229,16 @@ fn generators(index: &SearchIndex, s: &Slot) -> Vec<TermId> {
         terms.extend(range);
     }
     terms.extend(s.fuzzy.iter().map(|f| f.0));
-    for a in &s.alts {
-        if let Some(&rarest) = a.terms.iter().min_by_key(|&&t| index.df(t)) {
-            terms.push(rarest);
-        }
-    }
     terms.sort_unstable();
     terms.dedup();
-    terms
+    let mut out: Vec<Generator> = terms.into_iter().map(|term| Generator { term, needs: Vec::new() }).collect();
+    for a in &s.alts {
+        if let Some(&rarest) = a.terms.iter().min_by_key(|&&t| index.df(t)) {
+            let needs = a.terms.iter().copied().filter(|&t| t != rarest).collect();
+            out.push(Generator { term: rarest, needs });
+        }
+    }
+    out
 }
 
 /// How one slot matched a text; smaller is better.
@@ -270,7 +370,7 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
     quality = quality.saturating_sub(u32::from(abbreviation) + PREFIX_PENALTY * u32::from(prefix_only));
     let score = match edits {
         0 => 400 + quality,
-        1 => 200 + quality,
+        1 => ONE_EDIT + quality,
         _ => 100 + quality,
     };
     Some(TextHit { text, meta, score, field, abbreviation })

@@ -1,0 +1,509 @@
+//! Typo search over the term dictionary: the terms within one or two edits of a query word.
+//!
+//! The terms are held a second time as a trie in preorder, built when the index is loaded (a
+//! few milliseconds; about 11 bytes a term): a node is its label byte and the size of its
+//! subtree, so that its first child is the next node and its next sibling is one subtree further.
+//! A walk keeps one row of the edit-distance table per char of the path (only the band of cells
+//! that can be within the budget is computed) and leaves a branch as soon as no cell of its row
+//! is within the budget. Where every cell is at the budget, only a char of the word near that
+//! depth can extend a match, so the other children are passed over on their label alone.
+//!
+//! Distance: Damerau-Levenshtein with adjacent transpositions (optimal string alignment) over
+//! `char`s, a transposition one edit (`hypretension` is one edit from `hypertension`).
+
+use super::index::TermId;
+
+/// Deepest path, in chars, that a walk follows (indexed words are at most 40 bytes).
+const MAX_DEPTH: usize = 64;
+/// Most edits a walk allows.
+pub(crate) const MAX_EDITS: usize = 2;
+
+/// The term dictionary as a trie in breadth-first order (node 0 is the root): the children of
+/// a node are consecutive, so reading them is one sweep over a few bytes.
+pub(crate) struct TermTrie {
+    /// The byte on the edge into each node (the root's is unused).
+    labels: Vec<u8>,
+    /// The number of children of each node. The first child of node `v` is
+    /// `1 + counts[..v].sum()`.
+    counts: Vec<u8>,
+    /// `bases[i]`: `counts[..BASE_STEP * i].sum()`.
+    bases: Vec<u32>,
+    /// Nodes that end a term, one bit each.
+    finals: Vec<u64>,
+    /// `ranks[i]`: final nodes before `64 * i`.
+    ranks: Vec<u32>,
+    /// The term id of each final node, in node order.
+    ids: Ids,
+}
+
+/// Term ids, two bytes each while they fit.
+enum Ids {
+    Short(Vec<u16>),
+    Long(Vec<u32>),
+}
+
+/// Nodes per entry of [`TermTrie::bases`].
+const BASE_STEP: usize = 32;
+
+/// Builds a [`TermTrie`] from the terms in increasing order (first in preorder, where a term
+/// adds the nodes its prefix shared with the previous term lacks).
+pub(crate) struct TrieBuilder {
+    labels: Vec<u8>,
+    /// Nodes in each subtree (the node included).
+    sizes: Vec<u32>,
+    finals: Vec<bool>,
+    /// The nodes of the path of the last term, by depth.
+    open: Vec<u32>,
+    last: Vec<u8>,
+}
+
+impl TermTrie {
+    pub fn builder() -> TrieBuilder {
+        TrieBuilder { labels: vec![0], sizes: vec![1], finals: vec![false], open: vec![0], last: Vec::new() }
+    }
+
+    /// A trie that finds nothing.
+    fn empty() -> TermTrie {
+        TermTrie {
+            labels: Vec::new(),
+            counts: Vec::new(),
+            bases: Vec::new(),
+            finals: Vec::new(),
+            ranks: Vec::new(),
+            ids: Ids::Short(Vec::new()),
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        let ids = match &self.ids {
+            Ids::Short(v) => 2 * v.len(),
+            Ids::Long(v) => 4 * v.len(),
+        };
+        self.labels.len() + self.counts.len() + 4 * self.bases.len() + 8 * self.finals.len() + 4 * self.ranks.len() + ids
+    }
+
+    fn label(&self, v: usize) -> u8 {
+        self.labels.get(v).copied().unwrap_or(0)
+    }
+
+    fn count(&self, v: usize) -> usize {
+        self.counts.get(v).copied().unwrap_or(0) as usize
+    }
+
+    /// The first child of node `v` (children are `first .. first + count(v)`).
+    fn first_child(&self, v: usize) -> usize {
+        let block = v / BASE_STEP;
+        let from = block * BASE_STEP;
+        let partial: u32 = self.counts.get(from..v).unwrap_or_default().iter().map(|&c| u32::from(c)).sum();
+        1 + self.bases.get(block).copied().unwrap_or(0) as usize + partial as usize
+    }
+
+    fn is_final(&self, v: usize) -> bool {
+        self.finals.get(v / 64).is_some_and(|w| w >> (v % 64) & 1 == 1)
+    }
+
+    /// The term id of a final node.
+    fn term(&self, v: usize) -> TermId {
+        let (i, bit) = (v / 64, v % 64);
+        let below = self.finals.get(i).map_or(0, |w| (w & ((1u64 << bit) - 1)).count_ones());
+        let r = (self.ranks.get(i).copied().unwrap_or(0) + below) as usize;
+        match &self.ids {
+            Ids::Short(ids) => ids.get(r).map_or(0, |&t| TermId::from(t)),
+            Ids::Long(ids) => ids.get(r).copied().unwrap_or(0),
+        }
+    }
+
+    /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits, at most
+    /// `limit`, in term order; with `prefix`, the terms that *begin* with a string within `max`
+    /// edits (the least such). Terms at no edit (the word itself; in prefix mode, any term the
+    /// word begins) are left out.
+    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8)> {
+        let word: Vec<char> = word.chars().collect();
+        if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
+            return Vec::new();
+        }
+        let mut walk = Walk::new(self, &word, max, prefix, limit);
+        walk.visit(0, 0, Utf8::default(), 0, u8::MAX);
+        walk.out
+    }
+}
+
+impl TrieBuilder {
+    /// Adds a term; terms come in increasing order (as the fst gives them).
+    pub fn push(&mut self, key: &[u8]) {
+        let lcp = self.last.iter().zip(key).take_while(|(a, b)| a == b).count();
+        self.close(lcp + 1);
+        for &b in key.get(lcp..).unwrap_or_default() {
+            let v = self.labels.len() as u32;
+            self.labels.push(b);
+            self.sizes.push(1);
+            self.finals.push(false);
+            self.open.push(v);
+        }
+        if let Some(&v) = self.open.last() {
+            self.finals[v as usize] = true;
+        }
+        self.last.clear();
+        self.last.extend_from_slice(key);
+    }
+
+    /// Closes the open nodes deeper than `keep`.
+    fn close(&mut self, keep: usize) {
+        while self.open.len() > keep {
+            if let Some(v) = self.open.pop() {
+                self.sizes[v as usize] = self.labels.len() as u32 - v;
+            }
+        }
+    }
+
+    /// Lays the trie out breadth first. A node with more than 255 children (which no UTF-8
+    /// words give) leaves a trie that finds nothing.
+    pub fn finish(mut self) -> TermTrie {
+        self.close(0);
+        let n = self.labels.len();
+        // Term ids: final nodes in preorder are the terms in order.
+        let mut pre_rank = Vec::with_capacity(n);
+        let mut terms = 0u32;
+        for &f in &self.finals {
+            pre_rank.push(terms);
+            terms += u32::from(f);
+        }
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        order.push(0);
+        let (mut labels, mut counts) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut i = 0;
+        while let Some(&v) = order.get(i) {
+            i += 1;
+            let v = v as usize;
+            let end = v + self.sizes[v].max(1) as usize;
+            let mut c = v + 1;
+            let mut count = 0usize;
+            while c < end.min(n) {
+                order.push(c as u32);
+                count += 1;
+                c += self.sizes[c].max(1) as usize;
+            }
+            let Ok(count) = u8::try_from(count) else { return TermTrie::empty() };
+            labels.push(self.labels[v]);
+            counts.push(count);
+        }
+        let mut finals = vec![0u64; n.div_ceil(64)];
+        let mut short = Vec::new();
+        let mut long = Vec::new();
+        let fits = terms <= u32::from(u16::MAX) + 1;
+        for (b, &v) in order.iter().enumerate() {
+            if self.finals[v as usize] {
+                finals[b / 64] |= 1 << (b % 64);
+                let id = pre_rank[v as usize];
+                if fits {
+                    short.push(id as u16);
+                } else {
+                    long.push(id);
+                }
+            }
+        }
+        let mut ranks = Vec::with_capacity(finals.len());
+        let mut total = 0u32;
+        for w in &finals {
+            ranks.push(total);
+            total += w.count_ones();
+        }
+        let mut bases = Vec::with_capacity(n / BASE_STEP + 1);
+        let mut sum = 0u32;
+        for (v, &c) in counts.iter().enumerate() {
+            if v % BASE_STEP == 0 {
+                bases.push(sum);
+            }
+            sum += u32::from(c);
+        }
+        let ids = if fits { Ids::Short(short) } else { Ids::Long(long) };
+        TermTrie { labels, counts, bases, finals, ranks, ids }
+    }
+}
+
+/// A partial UTF-8 sequence on a path.
+#[derive(Clone, Copy, Default)]
+struct Utf8 {
+    code: u32,
+    /// Continuation bytes still expected.
+    pending: u8,
+}
+
+/// One walk: the rows of the edit-distance table along the current path (row `k` compares the
+/// path's first `k` chars with every prefix of the word).
+struct Walk<'a> {
+    trie: &'a TermTrie,
+    word: &'a [char],
+    max: u8,
+    prefix: bool,
+    limit: usize,
+    /// `(MAX_DEPTH + 1) x (word.len() + 1)` cells, capped at `max + 1`.
+    rows: Vec<u8>,
+    /// The path's chars.
+    path: Vec<char>,
+    out: Vec<(TermId, u8)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(trie: &'a TermTrie, word: &'a [char], max: u8, prefix: bool, limit: usize) -> Self {
+        let w = word.len() + 1;
+        let cap = max as usize + 1;
+        // Cells outside the band |k - j| <= max are never written: they stay at the cap.
+        let mut rows = vec![cap as u8; (MAX_DEPTH + 1) * w];
+        for (j, cell) in rows.iter_mut().take(w).enumerate() {
+            *cell = j.min(cap) as u8;
+        }
+        for k in 1..=MAX_DEPTH {
+            rows[k * w] = k.min(cap) as u8;
+        }
+        Walk { trie, word, max, prefix, limit, rows, path: Vec::with_capacity(MAX_DEPTH), out: Vec::new() }
+    }
+
+    /// Computes row `k` (1-based) for the path's `k`-th char `c`; returns the row's least cell.
+    fn step(&mut self, k: usize, c: char) -> u8 {
+        let n = self.word.len();
+        let w = n + 1;
+        let max = self.max as usize;
+        let cap = self.max + 1;
+        let lo = k.saturating_sub(max).max(1);
+        let hi = (k + max).min(n);
+        let prev_c = if k >= 2 { self.path.get(k - 2).copied() } else { None };
+        let (before, rest) = self.rows.split_at_mut(k * w);
+        let up_row = &before[(k - 1) * w..];
+        let two_up = if k >= 2 { &before[(k - 2) * w..(k - 1) * w] } else { &[][..] };
+        let row = &mut rest[..w];
+        let mut least = row[0];
+        for j in lo..=hi {
+            let wj = self.word[j - 1];
+            let mut v = (up_row[j] + 1).min(row[j - 1] + 1).min(up_row[j - 1] + u8::from(c != wj));
+            if j >= 2 && c == self.word[j - 2] && prev_c == Some(wj) {
+                if let Some(&t) = two_up.get(j - 2) {
+                    v = v.min(t + 1);
+                }
+            }
+            let v = v.min(cap);
+            row[j] = v;
+            least = least.min(v);
+        }
+        least
+    }
+
+    /// Visits the children of node `v`, reached by `depth` whole chars (`utf8` holds an
+    /// unfinished one); `least` is the least cell of the path's row, `best` the least distance
+    /// of a path prefix to the whole word (prefix mode). False once `limit` terms are found.
+    fn visit(&mut self, v: usize, depth: usize, utf8: Utf8, least: u8, best: u8) -> bool {
+        let trie = self.trie;
+        let count = trie.count(v);
+        if count == 0 {
+            return true;
+        }
+        let first = trie.first_child(v);
+        let open = least < self.max || (self.prefix && best <= self.max) || utf8.pending > 0;
+        // Every cell at the budget: a child keeps a cell within it only by the char of the word
+        // after a cell at the budget (the diagonal), or by a transposition.
+        let mut wanted = [0u8; 4 * MAX_EDITS + 2];
+        let mut n_wanted = 0;
+        if !open {
+            let (n, w, max) = (self.word.len(), self.word.len() + 1, self.max);
+            let k = depth + 1;
+            let (lo, hi) = (k.saturating_sub(max as usize).max(1), (k + max as usize).min(n));
+            let mut want = |c: char| {
+                let mut buf = [0u8; 4];
+                let b = c.encode_utf8(&mut buf).as_bytes()[0];
+                if n_wanted < wanted.len() && !wanted[..n_wanted].contains(&b) {
+                    wanted[n_wanted] = b;
+                    n_wanted += 1;
+                }
+            };
+            let row = self.rows.get(depth * w..depth * w + w).unwrap_or_default();
+            let last = if depth >= 1 { self.path.get(depth - 1).copied() } else { None };
+            let before = if depth >= 1 { self.rows.get((depth - 1) * w..depth * w).unwrap_or_default() } else { &[][..] };
+            for j in lo..=hi {
+                if row.get(j - 1) == Some(&max) {
+                    want(self.word[j - 1]);
+                }
+                if j >= 2 && last == Some(self.word[j - 1]) && before.get(j - 2).is_some_and(|&t| t < max) {
+                    want(self.word[j - 2]);
+                }
+            }
+            if n_wanted == 0 {
+                return true;
+            }
+        }
+        let labels = trie.labels.get(first..first + count).unwrap_or_default();
+        for (i, &label) in labels.iter().enumerate() {
+            if (open || wanted[..n_wanted].contains(&label)) && !self.edge(first + i, depth, utf8, best) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Follows the edge into node `c` (see [`Walk::visit`]).
+    fn edge(&mut self, c: usize, depth: usize, utf8: Utf8, best: u8) -> bool {
+        let n = self.word.len();
+        let w = n + 1;
+        let b = self.trie.label(c);
+        let mut next = Utf8::default();
+        let mut done = None;
+        if utf8.pending > 0 {
+            let code = (utf8.code << 6) | u32::from(b & 0x3F);
+            if utf8.pending == 1 {
+                done = Some(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+            } else {
+                next = Utf8 { code, pending: utf8.pending - 1 };
+            }
+        } else if b < 0x80 {
+            done = Some(b as char);
+        } else if (0xC2..0xE0).contains(&b) {
+            next = Utf8 { code: u32::from(b & 0x1F), pending: 1 };
+        } else if (0xE0..0xF0).contains(&b) {
+            next = Utf8 { code: u32::from(b & 0x0F), pending: 2 };
+        } else if (0xF0..0xF5).contains(&b) {
+            next = Utf8 { code: u32::from(b & 0x07), pending: 3 };
+        } else {
+            done = Some(char::REPLACEMENT_CHARACTER);
+        }
+        let (mut depth_below, mut best_below) = (depth, best);
+        let least;
+        if let Some(ch) = done {
+            if depth >= MAX_DEPTH {
+                return true;
+            }
+            self.path.truncate(depth);
+            self.path.push(ch);
+            least = self.step(depth + 1, ch);
+            depth_below = depth + 1;
+            if self.prefix {
+                best_below = best.min(self.rows[depth_below * w + n]);
+                // Every term below begins with the word itself: no typo.
+                if best_below == 0 {
+                    return true;
+                }
+            }
+            if least > self.max && !(self.prefix && best_below <= self.max) {
+                return true;
+            }
+        } else {
+            // An unfinished char keeps the row of the path before it.
+            least = self.rows[depth * w..(depth + 1) * w].iter().copied().min().unwrap_or(0);
+        }
+        if next.pending == 0 && self.trie.is_final(c) {
+            let d = if self.prefix { best_below } else { self.rows[depth_below * w + n] };
+            if d > 0 && d <= self.max {
+                self.out.push((self.trie.term(c), d));
+                if self.out.len() >= self.limit {
+                    return false;
+                }
+            }
+        }
+        self.visit(c, depth_below, next, least, best_below)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trie(words: &[&str]) -> TermTrie {
+        let mut sorted: Vec<&str> = words.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut b = TermTrie::builder();
+        for w in &sorted {
+            b.push(w.as_bytes());
+        }
+        b.finish()
+    }
+
+    /// The reference: every word's distance by the full table.
+    fn osa(a: &[char], b: &[char]) -> usize {
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for (j, cell) in d[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]));
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[i - 2][j - 2] + 1);
+                }
+                d[i][j] = v;
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
+    #[test]
+    fn walks_agree_with_the_full_table() {
+        let words = [
+            "hypertension",
+            "hypertensive",
+            "hypotension",
+            "hypertenson",
+            "heart",
+            "hearts",
+            "heat",
+            "hart",
+            "ehart",
+            "portal",
+            "postal",
+            "mortal",
+            "meniere",
+            "ménière",
+            "ménières",
+            "a",
+            "ab",
+            "abc",
+            "failure",
+            "failre",
+            "falure",
+            "fialure",
+            "ß",
+            "straße",
+            "strasse",
+        ];
+        let t = trie(&words);
+        let mut sorted: Vec<&str> = words.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        for q in ["hypertenson", "heart", "hrat", "portl", "meniere", "menière", "failure", "ab", "strase", "x", "ménère"] {
+            let qc: Vec<char> = q.chars().collect();
+            for max in 1..=2u8 {
+                for prefix in [false, true] {
+                    let got = t.near(q, max, prefix, usize::MAX);
+                    let want: Vec<(TermId, u8)> = sorted
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(id, w)| {
+                            let wc: Vec<char> = w.chars().collect();
+                            let d = if prefix { (0..=wc.len()).map(|l| osa(&wc[..l], &qc)).min().unwrap_or(0) } else { osa(&wc, &qc) };
+                            (d > 0 && d <= max as usize).then_some((id as TermId, d as u8))
+                        })
+                        .collect();
+                    assert_eq!(got, want, "{q:?} max {max} prefix {prefix}");
+                }
+            }
+        }
+        assert_eq!(t.near("heart", 1, false, 2).len(), 2, "the limit holds");
+        assert!(t.near("", 1, false, 10).is_empty());
+        assert!(t.near("heart", 3, false, 10).is_empty());
+    }
+
+    #[test]
+    fn ranks_are_term_ids() {
+        let words = ["b", "ba", "bab", "c", "ca", "cab", "cb"];
+        let t = trie(&words);
+        for (id, w) in words.iter().enumerate() {
+            // A one-letter change of the last letter finds the word itself among its neighbours.
+            let mut q: Vec<char> = w.chars().collect();
+            q.push('z');
+            let got = t.near(&q.iter().collect::<String>(), 1, false, 100);
+            assert!(got.contains(&(id as TermId, 1)), "{w}: {got:?}");
+        }
+        assert!(t.heap_bytes() > 0);
+    }
+}
