@@ -352,6 +352,7 @@ impl Book {
         let data = self.data();
         let n = data.nodes.at(c.node);
         let code = n.code();
+        let title = n.title().into_owned();
         let (matched, matched_text, spans) = match c.how {
             How::Code(prefix) => {
                 // ICD-10-CM codes are shown with a dot after the third character.
@@ -360,12 +361,13 @@ impl Book {
                 (MatchField::Code, code.clone(), vec![(0, shown.min(len))])
             }
             How::Text(t) => {
+                // The title is decoded once, for the hit and, when it matched, its text.
                 let text: Cow<'_, str> = if t.meta.source > 0 {
                     Cow::Borrowed(data.notes.get(&c.node).and_then(|v| v.get(t.meta.source as usize - 1)).map_or("", |(_, s)| s))
                 } else if t.field == Field::ShortTitle {
                     n.short_title()
                 } else {
-                    n.title()
+                    Cow::Borrowed(title.as_str())
                 };
                 let field = match (t.abbreviation, t.field) {
                     (true, _) => MatchField::Abbreviation,
@@ -377,7 +379,7 @@ impl Book {
                 (field, text.into_owned(), spans)
             }
         };
-        Hit { code, system: n.system, title: n.title().into_owned(), billable: n.billable, score: c.score, matched, matched_text, spans }
+        Hit { code, system: n.system, title, billable: n.billable, score: c.score, matched, matched_text, spans }
     }
 }
 

@@ -56,6 +56,8 @@ pub(crate) struct Token {
 pub(crate) struct Tokens {
     pub buf: String,
     pub list: Vec<Token>,
+    /// Token index where each comma clause (at depth 0) begins (kept to reuse its buffer).
+    clauses: Vec<usize>,
 }
 
 impl Tokens {
@@ -71,8 +73,9 @@ impl Tokens {
         let mut run = Run::default();
         let mut depth: u32 = 0;
         let mut pos: u16 = 0;
-        // Token index where each comma clause (at depth 0) begins.
-        let mut clauses: Vec<usize> = vec![0];
+        let mut clauses = std::mem::take(&mut self.clauses);
+        clauses.clear();
+        clauses.push(0);
         let mut chars = text.chars().enumerate().peekable();
         while let Some((ci, c)) = chars.next() {
             let ci = ci as u32;
@@ -105,6 +108,7 @@ impl Tokens {
         self.flush(&mut run, &mut pos);
         self.list.truncate(MAX_TEXT_TOKENS);
         self.qualifier_clauses(&clauses);
+        self.clauses = clauses;
     }
 
     /// A comma clause after the first that says what is *not* specified (`Sepsis, unspecified
@@ -114,11 +118,10 @@ impl Tokens {
         for (i, &start) in clauses.iter().enumerate().skip(1) {
             let end = clauses.get(i + 1).copied().unwrap_or(self.list.len()).min(self.list.len());
             let Some(clause) = self.list.get(start..end) else { continue };
-            let words: Vec<&str> = clause.iter().map(|t| self.word(t)).collect();
-            let qualifier = words
-                .iter()
-                .enumerate()
-                .any(|(j, w)| NON_CORE_WORDS.contains(w) || (*w == "not" && words.get(j + 1).is_some_and(|n| *n == "specified")));
+            let qualifier = clause.iter().enumerate().any(|(j, t)| {
+                let w = self.word(t);
+                NON_CORE_WORDS.contains(&w) || (w == "not" && clause.get(j + 1).is_some_and(|n| self.word(n) == "specified"))
+            });
             if qualifier {
                 for t in &mut self.list[start..end] {
                     t.core = false;
