@@ -63,11 +63,13 @@
 //! [`Synchronous::Normal`]). Every decision is one transaction, committed before `view` returns.
 //! A crash or `SIGKILL` of the host process, at any moment, loses no committed decision and
 //! doubles none: the committed transaction is already in the WAL file, where every later connection reads
-//! it, and an interrupted one is rolled back whole (the crash test kills worker
+//! it, and an interrupted one is rolled back whole (a batch of [`Quota::view_many`] too: it is
+//! one transaction) (the crash test kills worker
 //! processes with `SIGKILL` mid-view, round after round, and checks that every decision a worker
 //! saw as charged is in the ledger, charged, exactly once, and that the counters equal the ledger).
 //! A power loss or an operating-system crash is different: the WAL is only fsynced when it is
-//! checkpointed into the file (every 16 MiB of WAL, a few thousand decisions), so the decisions
+//! checkpointed into the file (every 16 MiB of WAL, a few thousand decisions, by a background
+//! thread of the [`SqliteStore`], off the callers' path), so the decisions
 //! committed since the last checkpoint may be lost; they are lost whole and newest first, the file
 //! stays consistent (never corrupt), and the ledger and the counters still agree. A lost charged
 //! view simply becomes free again, which favours the subject. Hosts that need every decision to
@@ -81,6 +83,7 @@
 //! runs them inside its own atomic transaction, so a server-backed store (PostgreSQL, Redis)
 //! can implement the same meaning later. [`SqliteStore`] is the embedded default.
 
+mod checkpoint;
 mod code_view;
 mod plan;
 mod sqlite;

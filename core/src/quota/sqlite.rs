@@ -6,6 +6,8 @@
 //!   before anything is read, so two processes can never both read "5 used" and both write 6;
 //! - a busy timeout: a writer waits for the lock (default 5 s) before giving up with
 //!   [`Error::Storage`];
+//! - checkpoints off the callers' path: a file store runs them on a background thread with its
+//!   own connection (`checkpoint.rs`), stopped and joined when the store is dropped;
 //! - the schema version lives in `PRAGMA user_version` and the file is tagged with
 //!   `PRAGMA application_id`; migrations run in one transaction at open, and a file from a newer
 //!   version of the library is refused rather than misread.
@@ -27,12 +29,13 @@
 //! Times are microseconds since the Unix epoch, UTC.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 
+use super::checkpoint::{self, Checkpointer};
 use super::store::{BatchDecideFn, ChangeFn, DecideFn, QuotaStore, SubjectState, Verdict, ViewInput};
 use super::{Decision, LedgerEntry, ViewRequest};
 use crate::error::{Error, Result};
@@ -90,9 +93,10 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// throughput (see BENCHMARKS.md).
 const PAGE_SIZE: i64 = 1024;
 
-/// WAL size (bytes) at which a commit checkpoints it into the database file. Larger means
-/// fewer checkpoints (each one fsyncs twice under `synchronous=NORMAL`) and more page writes
-/// merged into one; the WAL file is truncated back to [`WAL_SIZE_LIMIT`] afterwards.
+/// WAL size (bytes) at which the store's checkpointer thread (see `checkpoint.rs`; without one,
+/// the committing caller) checkpoints it into the database file. Larger means fewer checkpoints
+/// (each one fsyncs twice under `synchronous=NORMAL`) and more page writes merged into one; the
+/// WAL file is truncated back to [`WAL_SIZE_LIMIT`] afterwards.
 const CHECKPOINT_BYTES: i64 = 16 << 20;
 
 /// The largest WAL file left on disk after a checkpoint (`PRAGMA journal_size_limit`).
@@ -129,7 +133,9 @@ impl Default for SqliteOptions {
 }
 
 /// The embedded quota store: one SQLite file (or `:memory:`), safe to share between threads
-/// (one connection behind a mutex) and between processes (SQLite's file locks).
+/// (one connection behind a mutex) and between processes (SQLite's file locks). A file store
+/// also runs one background thread, which checkpoints the WAL into the file; dropping the store
+/// stops and joins it.
 ///
 /// ```
 /// use codelookup::quota::{Plans, Quota, SqliteOptions, SqliteStore, Synchronous, SystemClock};
@@ -145,8 +151,19 @@ impl Default for SqliteOptions {
 /// # Ok::<(), codelookup::Error>(())
 /// ```
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
     ctx: Ctx,
+    /// The background checkpointer (`None` for an in-memory database, or when its thread or
+    /// connection could not be started: SQLite's autocheckpoint then stays on).
+    pub(super) checkpointer: Option<Checkpointer>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.checkpointer.take() {
+            c.stop(&self.conn);
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -214,7 +231,11 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the quota file at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<SqliteStore> {
-        let path = path.as_ref();
+        SqliteStore::open_checkpointing_at(path.as_ref(), options, CHECKPOINT_BYTES)
+    }
+
+    /// [`SqliteStore::open_with`], checkpointing every `checkpoint_bytes` of WAL.
+    pub(super) fn open_checkpointing_at(path: &Path, options: &SqliteOptions, checkpoint_bytes: i64) -> Result<SqliteStore> {
         let ctx = Ctx { path: path.display().to_string(), busy_timeout: options.busy_timeout };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -242,19 +263,35 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", sync).map_err(|e| ctx.err(e))?;
         let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(|e| ctx.err(e))?;
-        let checkpoint_pages = CHECKPOINT_BYTES / page_size.max(512);
+        let checkpoint_pages = checkpoint_bytes / page_size.max(512);
         conn.pragma_update(None, "wal_autocheckpoint", checkpoint_pages).map_err(|e| ctx.err(e))?;
         conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT).map_err(|e| ctx.err(e))?;
         if version < SCHEMA_VERSION || app_id != APPLICATION_ID {
             migrate(&conn, &ctx)?;
         }
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(SqliteStore { conn: Mutex::new(conn), ctx })
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).map_err(|e| ctx.err(e))?;
+        let conn = Arc::new(Mutex::new(conn));
+        let checkpointer = if mode.eq_ignore_ascii_case("wal") && !path.as_os_str().is_empty() {
+            start_checkpointer(path, flags, options, sync, &conn, checkpoint_pages)
+        } else {
+            None
+        };
+        Ok(SqliteStore { conn, ctx, checkpointer })
     }
 
     /// The path the store was opened with, as given.
     pub fn path(&self) -> &str {
         &self.ctx.path
+    }
+
+    /// After a commit on `conn` (the store's connection, locked): the caller checkpoints itself
+    /// when the background checkpointer has fallen behind (see `checkpoint`). Its errors are
+    /// ignored: the commit is done, and a checkpoint is crash-safe.
+    fn committed(&self, conn: &Connection) {
+        if self.checkpointer.as_ref().is_some_and(|c| c.wal().caller_should_checkpoint()) {
+            let _ = checkpoint::checkpoint(conn, "PASSIVE");
+        }
     }
 
     /// The connection, also after a panic of another thread that held it (its transaction, if
@@ -265,6 +302,34 @@ impl SqliteStore {
             let _ = guard.execute_batch("ROLLBACK");
         }
         guard
+    }
+}
+
+/// Moves the checkpoints of `writer` (the store's connection) to a background thread with its
+/// own connection; `None` (SQLite's autocheckpoint stays on) when that connection or thread
+/// cannot be had.
+fn start_checkpointer(
+    path: &Path,
+    flags: OpenFlags,
+    options: &SqliteOptions,
+    sync: &str,
+    writer: &Arc<Mutex<Connection>>,
+    pages: i64,
+) -> Option<Checkpointer> {
+    let own = Connection::open_with_flags(path, flags - OpenFlags::SQLITE_OPEN_CREATE).ok()?;
+    own.busy_timeout(options.busy_timeout.min(checkpoint::FULL_WAIT)).ok()?;
+    own.pragma_update(None, "synchronous", sync).ok()?;
+    // The autocheckpoint's hook is replaced by the checkpointer's; off until then.
+    let conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+    conn.pragma_update(None, "wal_autocheckpoint", 0).ok()?;
+    drop(conn);
+    match Checkpointer::start(writer, own, pages) {
+        Ok(c) => Some(c),
+        Err(_) => {
+            let conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = conn.pragma_update(None, "wal_autocheckpoint", pages);
+            None
+        }
     }
 }
 
@@ -557,6 +622,7 @@ impl QuotaStore for SqliteStore {
         // An error drops `tx`, which rolls back. A replay wrote nothing: its commit is free.
         let decision = view_in(&tx, ctx, subject, code, request_key, decide)?;
         tx.commit().map_err(|e| ctx.err(e))?;
+        self.committed(&conn);
         Ok(decision)
     }
 
@@ -574,6 +640,7 @@ impl QuotaStore for SqliteStore {
             decisions.push(view_in(&tx, ctx, r.subject, r.code, r.request_key, &|input| decide(i, input))?);
         }
         tx.commit().map_err(|e| ctx.err(e))?;
+        self.committed(&conn);
         Ok(decisions)
     }
 
@@ -587,6 +654,7 @@ impl QuotaStore for SqliteStore {
             save_state(&tx, subject, &new, at, false).map_err(|e| ctx.err(e))?;
         }
         tx.commit().map_err(|e| ctx.err(e))?;
+        self.committed(&conn);
         Ok(new)
     }
 

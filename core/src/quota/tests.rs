@@ -748,3 +748,81 @@ fn view_many_of_nothing_touches_nothing() {
     other.execute_batch("ROLLBACK").expect("unlock");
     assert_eq!(q.view_many(&[ViewRequest::new("s", "A", None)]).expect("view_many").len(), 1);
 }
+
+// ---- the background checkpointer ----
+
+fn wal_len(path: &std::path::Path) -> u64 {
+    std::fs::metadata(format!("{}-wal", path.display())).map(|m| m.len()).unwrap_or(0)
+}
+
+#[test]
+fn background_checkpoints_keep_the_wal_small() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    // A 64 KiB threshold: 64 pages of 1 KiB.
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 64 << 10).expect("open");
+    assert!(store.checkpointer.is_some());
+    let autocheckpoint: i64 = store.conn().pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).expect("pragma");
+    assert_eq!(autocheckpoint, 0, "the caller does not checkpoint");
+    let q = Quota::with_store(store, one_plan(None, Window::Lifetime), Arc::new(SystemClock));
+    let mut seen = Vec::new();
+    for i in 0..3000 {
+        let s = format!("s{}", i % 50);
+        seen.push((s.clone(), q.view(&s, &format!("C{i}"), Some(&format!("k{i}"))).expect("view").used));
+    }
+    // Without checkpoints the WAL would hold every view's pages (megabytes); the checkpointer
+    // (or, where it fell behind, the caller at 4 times the threshold) kept it near 64 KiB.
+    assert!(wal_len(&path) < 2 << 20, "WAL of {} bytes", wal_len(&path));
+    drop(q);
+    // Everything is in the file, once.
+    let q = Quota::open(&path, one_plan(None, Window::Lifetime)).expect("reopen");
+    assert_eq!(q.ledger("s7").expect("ledger").len(), 60);
+    assert_eq!(q.usage("s7").expect("usage").used, 60);
+}
+
+#[test]
+fn caller_checkpoints_when_the_wal_outgrows_the_checkpointer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 16 << 10).expect("open");
+    let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
+    let threshold = 16;
+    // Past 4 thresholds: once, then again only a threshold later.
+    let hook = |frames: i64| wal.committed(frames as std::ffi::c_int);
+    hook(3 * threshold);
+    assert!(!wal.caller_should_checkpoint());
+    hook(4 * threshold);
+    assert!(wal.caller_should_checkpoint());
+    hook(4 * threshold + 3);
+    assert!(!wal.caller_should_checkpoint());
+    hook(5 * threshold);
+    assert!(wal.caller_should_checkpoint());
+    // After a restart of the WAL the bound starts again.
+    hook(2);
+    assert!(!wal.caller_should_checkpoint());
+    hook(4 * threshold);
+    assert!(wal.caller_should_checkpoint());
+}
+
+#[test]
+fn in_memory_stores_have_no_checkpointer() {
+    let store = SqliteStore::open(":memory:").expect("open");
+    assert!(store.checkpointer.is_none());
+}
+
+#[test]
+fn store_closes_cleanly_when_its_file_vanished() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 8 << 10).expect("open");
+    let q = Quota::with_store(store, one_plan(None, Window::Lifetime), Arc::new(SystemClock));
+    q.view_many(
+        &(0..200).map(|i| ("s", format!("C{i}"))).collect::<Vec<_>>().iter().map(|(s, c)| ViewRequest::new(s, c, None)).collect::<Vec<_>>(),
+    )
+    .expect("view_many");
+    drop(dir); // the directory and the files go; the open connections keep working on them
+    for i in 0..200 {
+        let _ = q.view("s", &format!("D{i}"), None);
+    }
+    drop(q); // joins the checkpointer; no panic
+}
