@@ -1,9 +1,10 @@
 //! Search explorer: `cargo run --release -p codelookup --example search_report -- [--book FILE] QUERY...`
 //! prints the open time, resident memory and index size, then the top ten hits of each query.
 //!
-//! `--cases [REPS]` instead times every query of `tests/cases/search.json` (limit 10, each
-//! call timed on its own, `REPS` times, 30 by default) and prints p50/p90/p99/max and the ten
-//! slowest queries; run it under `perf record -g` to profile search.
+//! `--cases [REPS] [--cold]` instead times every query of `tests/cases/search.json` (limit 10,
+//! each call timed on its own, `REPS` times, 30 by default; `--cold`: with the CPU caches
+//! mostly flushed before each call, as in the benchmark, where FTS5 runs between two calls) and prints
+//! p50/p90/p99/max and the ten slowest queries; run it under `perf record -g` to profile search.
 
 use std::time::{Duration, Instant};
 
@@ -41,13 +42,19 @@ fn cases() -> Vec<(String, SearchOptions)> {
         .unwrap_or_default()
 }
 
-fn time_cases(book: &Book, reps: usize) -> Result<(), codelookup::Error> {
+fn time_cases(book: &Book, reps: usize, cold: bool) -> Result<(), codelookup::Error> {
     let cases = cases();
+    // With `--cold`, 4 MiB are read between two calls, as another engine's query would (the
+    // benchmark runs FTS5 between two calls), so that each search starts with the core's
+    // caches holding little of the index.
+    let trash: Vec<u64> = if cold { vec![1; 1 << 19] } else { Vec::new() };
+    let mut sink = 0u64;
     let mut all: Vec<Duration> = Vec::new();
     let mut per: Vec<(Duration, &str)> = Vec::new();
     for (q, opts) in &cases {
         let mut times = Vec::with_capacity(reps);
         for _ in 0..reps {
+            sink = sink.wrapping_add(trash.iter().step_by(8).sum::<u64>());
             let t = Instant::now();
             std::hint::black_box(book.search(std::hint::black_box(q), opts)?);
             times.push(t.elapsed());
@@ -59,6 +66,7 @@ fn time_cases(book: &Book, reps: usize) -> Result<(), codelookup::Error> {
     all.sort();
     let p = |x: f64| all.get(((all.len().max(1) - 1) as f64 * x) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e6);
     println!("{} queries x {reps}: p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs", cases.len(), p(0.5), p(0.9), p(0.99), p(1.0));
+    std::hint::black_box(sink);
     per.sort_by_key(|p| std::cmp::Reverse(p.0));
     println!("slowest (median of {reps}):");
     for (d, q) in per.iter().take(10) {
@@ -95,8 +103,9 @@ fn main() -> Result<(), codelookup::Error> {
         stats.heap_bytes as f64 / 1048576.0
     );
     if args.first().is_some_and(|a| a == "--cases") {
-        let reps = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(30);
-        return time_cases(&book, reps);
+        let cold = args.iter().any(|a| a == "--cold");
+        let reps = args.iter().skip(1).find_map(|r| r.parse().ok()).unwrap_or(30);
+        return time_cases(&book, reps, cold);
     }
     let opts = SearchOptions { limit: 10, ..Default::default() };
     for q in &args {

@@ -227,7 +227,9 @@ impl Book {
             return Ok(Vec::new());
         }
         let index = self.search_index();
-        let accept = |node: NodeId| filter.accepts(self, node);
+        // Without filters every node of the index is accepted: no node is read to say so.
+        let open = filter.is_open();
+        let accept = |node: NodeId| open || filter.accepts(self, node);
 
         let mut q = query::parse(index, query)?;
         // An abbreviation that is also the start of codes (`dm2`) lists the exact code only.
@@ -384,6 +386,11 @@ impl Book {
 }
 
 impl Filter {
+    /// Whether the filter lets every node through.
+    fn is_open(&self) -> bool {
+        self.systems.is_empty() && self.billable.is_none() && self.range.is_none() && self.nodes.is_none() && self.date.is_none()
+    }
+
     fn accepts(&self, book: &Book, id: NodeId) -> bool {
         let Some(n) = book.data().nodes.get(id as usize) else { return false };
         if !self.systems.is_empty() && !self.systems.contains(&n.system) {
