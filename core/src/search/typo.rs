@@ -1,8 +1,9 @@
 //! Typo search over the term dictionary: the terms within one or two edits of a query word.
 //!
-//! The terms are held a second time as a trie in preorder, built when the index is loaded (a
-//! few milliseconds; about 11 bytes a term): a node is its label byte and the size of its
-//! subtree, so that its first child is the next node and its next sibling is one subtree further.
+//! The terms are held a second time as a trie in breadth-first order, built when the index is
+//! loaded (a few milliseconds; about 11 bytes a term): a node is its label byte and its number
+//! of children, so a node's children are consecutive and its first child is found from the
+//! counts before it (with a running sum every [`BASE_STEP`] nodes).
 //! A walk keeps one row of the edit-distance table per char of the path (only the band of cells
 //! that can be within the budget is computed) and leaves a branch as soon as no cell of its row
 //! is within the budget. Where every cell is at the budget, only a char of the word near that
