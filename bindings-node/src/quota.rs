@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::error::{count, or_throw};
-use crate::tasks::{DecisionTask, LedgerTask, UsageTask, Work};
+use crate::tasks::{DecisionTask, DecisionsTask, LedgerTask, UsageTask, Work};
 
 /// One plan of a `Quota`: how many code page views a subject on it may use per window.
 #[napi(object)]
@@ -141,29 +141,6 @@ fn view_many(q: &core::Quota, requests: &[ViewRequest]) -> codelookup::Result<Ve
     }
     let batch: Vec<core::ViewRequest<'_>> = requests.iter().map(|r| core::ViewRequest::new(&r.subject, &r.code, key(r))).collect();
     Ok(q.view_many(&batch)?.into_iter().map(Decision::from).collect())
-}
-
-/// Decides a batch of views on the libuv pool (`viewManyAsync`).
-pub struct DecisionsTask {
-    quota: codelookup::Result<Arc<core::Quota>>,
-    requests: Vec<ViewRequest>,
-}
-
-#[napi]
-impl Task for DecisionsTask {
-    type Output = codelookup::Result<Vec<Decision>>;
-    type JsValue = Vec<Decision>;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let quota = std::mem::replace(&mut self.quota, Err(codelookup::Error::Storage("codelookup: task ran twice".into())));
-        // A panic becomes an error instead of unwinding into libuv (which would abort).
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| view_many(quota?.as_ref(), &self.requests)))
-            .map_err(|_| Error::from_reason("codelookup: internal error (panic) in viewManyAsync"))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        or_throw(&env, output)
-    }
 }
 
 /// A subject's counters now.
@@ -429,7 +406,7 @@ impl Quota {
     /// Like `viewMany`, on the libuv pool.
     #[napi(strict)]
     pub fn view_many_async(&self, requests: Vec<ViewRequest>) -> AsyncTask<DecisionsTask> {
-        AsyncTask::new(DecisionsTask { quota: self.get(), requests })
+        AsyncTask::new(DecisionsTask(self.spawn(move |q| view_many(q, &requests))))
     }
 
     /// The subject's counters now (a subject never seen has its default plan's).

@@ -69,6 +69,8 @@ tasks! {
     CodeViewTask => CodeView;
     /// Decides a view.
     DecisionTask => Decision;
+    /// Decides a batch of views.
+    DecisionsTask => Vec<Decision>;
     /// Reads or changes a subject's counters.
     UsageTask => Usage;
     /// Reads a subject's ledger.
