@@ -80,7 +80,7 @@ impl Fts {
                     .notes
                     .iter()
                     .filter(|n| !n.inherited && matches!(n.kind, NoteKind::InclusionTerm | NoteKind::Includes))
-                    .map(|n| n.text.as_str())
+                    .map(|n| &*n.text)
                     .collect();
                 let codes = format!("{} {}", rec.code, rec.code.replace('.', ""));
                 let short = if rec.short_title == rec.title { "" } else { rec.short_title.as_str() };

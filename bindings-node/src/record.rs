@@ -132,7 +132,7 @@ pub struct CodeRef {
 impl From<core::CodeRef> for CodeRef {
     fn from(r: core::CodeRef) -> CodeRef {
         let core::CodeRef { code, title, kind, billable } = r;
-        CodeRef { code, title, kind: kind.into(), billable }
+        CodeRef { code: code.to_string(), title: title.to_string(), kind: kind.into(), billable }
     }
 }
 
@@ -153,7 +153,7 @@ pub struct Note {
 impl From<core::Note> for Note {
     fn from(n: core::Note) -> Note {
         let core::Note { kind, text, source, inherited } = n;
-        Note { kind: kind.into(), text, source, inherited }
+        Note { kind: kind.into(), text: text.to_string(), source: source.to_string(), inherited }
     }
 }
 
@@ -196,7 +196,13 @@ pub struct PcsAxis {
 impl From<core::PcsAxis> for PcsAxis {
     fn from(a: core::PcsAxis) -> PcsAxis {
         let core::PcsAxis { position, name, value, label, definition } = a;
-        PcsAxis { position: position.into(), name, value, label, definition }
+        PcsAxis {
+            position: position.into(),
+            name: name.to_string(),
+            value: value.to_string(),
+            label: label.to_string(),
+            definition: definition.map(|d| d.to_string()),
+        }
     }
 }
 

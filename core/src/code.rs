@@ -67,8 +67,12 @@ impl System {
     /// The official spelling of a key in this system: ICD-10-CM puts a dot after the third
     /// character (`E119` → `E11.9`); the other systems use the key as it is.
     pub fn display(self, key: &str) -> String {
-        if self == System::Icd10cm && key.len() > 3 {
-            format!("{}.{}", &key[..3], &key[3..])
+        if self == System::Icd10cm && key.len() > 3 && key.is_char_boundary(3) {
+            let mut s = String::with_capacity(key.len() + 1);
+            s.push_str(&key[..3]);
+            s.push('.');
+            s.push_str(&key[3..]);
+            s
         } else {
             key.to_string()
         }

@@ -232,7 +232,7 @@ fn print_record(r: &CodeRecord) {
         println!("  short: {}", r.short_title);
     }
     if !r.parents.is_empty() {
-        let chain: Vec<_> = r.parents.iter().map(|p| p.code.as_str()).collect();
+        let chain: Vec<_> = r.parents.iter().map(|p| p.code.as_ref()).collect();
         println!("  in: {}", chain.join(" > "));
     }
     if let Some(s) = &r.seventh_character {

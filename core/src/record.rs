@@ -2,6 +2,12 @@
 //! the JSON field names of the CLI and the attribute names of the Python binding are these
 //! names, and the Node binding uses the same names in camelCase (`billable_descendants` is
 //! `billableDescendants`), as JavaScript code expects.
+//!
+//! Texts that many records repeat (the codes and titles of parents, note texts and their
+//! sources, PCS axis names and labels) are `Arc<str>` shared with the book, so a lookup does
+//! not copy them; they serialise, compare and print like strings (`&*note.text` is a `&str`).
+
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -48,9 +54,9 @@ impl NodeKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRef {
     /// Canonical spelling (`E11`, `E08-E13`, `Chapter 4`).
-    pub code: String,
+    pub code: Arc<str>,
     /// Official title.
-    pub title: String,
+    pub title: Arc<str>,
     /// What kind of entry it is.
     pub kind: NodeKind,
     /// Whether it is valid on a claim.
@@ -115,10 +121,10 @@ pub struct Note {
     /// What kind of note.
     pub kind: NoteKind,
     /// The note's text as printed in the tabular list.
-    pub text: String,
+    pub text: Arc<str>,
     /// Where the note is printed: the code itself, or the category, section (`E08-E13`) or
     /// chapter (`Chapter 4`) it is inherited from.
-    pub source: String,
+    pub source: Arc<str>,
     /// True when the note is printed at an ancestor and applies to this code by inheritance.
     pub inherited: bool,
 }
@@ -142,13 +148,13 @@ pub struct PcsAxis {
     pub position: u8,
     /// The axis name: Section, Body System, Operation (or Root Operation), Body Part, Approach,
     /// Device, Qualifier (names vary by section).
-    pub name: String,
+    pub name: Arc<str>,
     /// The character at this position.
-    pub value: String,
+    pub value: Arc<str>,
     /// What the character means here (`Resection`, `Percutaneous Endoscopic`).
-    pub label: String,
+    pub label: Arc<str>,
     /// The official definition, where the book has one (root operations, approaches).
-    pub definition: Option<String>,
+    pub definition: Option<Arc<str>>,
 }
 
 /// HCPCS Level II administrative data from the CMS quarterly (ANWEB) file.

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use codelookup::import::sources::Sources;
 use codelookup::{Book, Error, System};
@@ -155,6 +156,36 @@ fn lookup_all_returns_each_system() {
     let systems: Vec<_> = recs.iter().map(|r| r.system).collect();
     assert_eq!(systems, [System::Icd10cm, System::Icd10pcs]);
     assert_eq!(recs[1].also_in, [System::Icd10cm]);
+    // `lookup` gives the first record only, and names the other system.
+    let one = book.lookup("B20", None).unwrap();
+    assert_eq!((one.system, one.also_in), (System::Icd10cm, vec![System::Icd10pcs]));
+    assert_eq!(book.lookup("B20", Some(System::Icd10pcs)).unwrap().also_in, []);
+}
+
+#[test]
+fn records_share_the_texts_of_parents_notes_and_pcs_labels() {
+    // Texts every record below a category repeats are shared with the book, not copied.
+    let book = Book::open_default().unwrap();
+    let (a, b) = (book.lookup("E11.9", None).unwrap(), book.lookup("E11.65", None).unwrap());
+    let top: Vec<_> = a.parents.iter().map(|p| p.code.to_string()).collect();
+    assert_eq!(top, ["Chapter 4", "E08-E13", "E11"]);
+    for (p, q) in a.parents.iter().zip(&b.parents) {
+        assert!(Arc::ptr_eq(&p.code, &q.code) && Arc::ptr_eq(&p.title, &q.title), "{p:?}");
+    }
+    let from_top = |r: &codelookup::record::CodeRecord| -> Vec<codelookup::record::Note> {
+        r.notes.iter().filter(|n| top.iter().any(|t| *t == *n.source)).cloned().collect()
+    };
+    let (na, nb) = (from_top(&a), from_top(&b));
+    assert!(na.len() >= 5 && na == nb, "{na:?}");
+    assert!(na.iter().zip(&nb).all(|(x, y)| Arc::ptr_eq(&x.text, &y.text) && Arc::ptr_eq(&x.source, &y.source)));
+
+    let (p, q) = (book.lookup("0DTJ4ZZ", None).unwrap(), book.lookup("0DTJ0ZZ", None).unwrap());
+    assert_eq!(&*p.pcs_axes[2].label, "Resection");
+    assert!(p.pcs_axes[2].definition.is_some());
+    for i in [0, 1, 2, 3, 5, 6] {
+        assert!(Arc::ptr_eq(&p.pcs_axes[i].label, &q.pcs_axes[i].label), "axis {i}");
+    }
+    assert_ne!(p.pcs_axes[4].label, q.pcs_axes[4].label);
 }
 
 #[test]

@@ -151,7 +151,7 @@ fn a_deleted_code_is_found_and_says_so() {
     assert_eq!(h.valid_fiscal_years, [2014, 2015, 2016]);
     assert_eq!(h.valid_until, Some(d("2016-09-30")));
     assert!(h.replaced_by.contains(&"H40.1110".to_string()), "{h:?}");
-    assert_eq!(rec.parents.last().unwrap().code, "H40.11");
+    assert_eq!(&*rec.parents.last().unwrap().code, "H40.11");
     assert!(!book.valid_on("H40.11X0", None, d("2020-01-01")).unwrap().valid);
     assert!(book.valid_on("H40.11X0", None, d("2016-01-01")).unwrap().valid);
     // Deleted codes are not part of the current code set.

@@ -43,7 +43,7 @@ fn lookup_cases() {
             assert_eq!(&json[field], want, "{name}: field {field}");
         }
         if let Some(want) = case.get("parents") {
-            let got: Vec<_> = rec.parents.iter().map(|p| p.code.clone()).collect();
+            let got: Vec<_> = rec.parents.iter().map(|p| p.code.to_string()).collect();
             assert_eq!(got, strs(want), "{name}: parents");
         }
         for (key, field) in [("billable_descendants_include", "billable_descendants"), ("children_include", "children")] {
@@ -68,7 +68,7 @@ fn lookup_cases() {
             assert_eq!(&json["seventh_character"], want, "{name}");
         }
         if let Some(want) = case.get("pcs_axes") {
-            let got: Vec<_> = rec.pcs_axes.iter().map(|a| a.label.clone()).collect();
+            let got: Vec<_> = rec.pcs_axes.iter().map(|a| a.label.to_string()).collect();
             assert_eq!(got, strs(want), "{name}: pcs axes");
         }
         if let Some(want) = case.get("hcpcs") {

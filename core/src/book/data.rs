@@ -4,6 +4,7 @@
 //! from the SQLite book file.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::code::System;
 use crate::import::pcs::PcsAxes;
@@ -22,20 +23,53 @@ pub(crate) struct Node {
     /// Where the key starts in the arena; the title follows it, then the short title.
     text: u32,
     /// Bytes the title and short title take in the arena (compressed when `packed`).
-    title_len: u32,
-    short_len: u32,
+    title_len: u16,
+    short_len: u16,
     key_len: u16,
     /// The titles are FSST-compressed (see [`Nodes::pack`]).
     packed: bool,
     pub system: System,
     pub kind: NodeKind,
     pub billable: bool,
+    /// Which per-node maps of [`BookData`] hold this node (`HAS_*` bits), so a lookup does not
+    /// probe the maps that do not (each probe is a cache miss on a cold book).
+    has: u8,
+    /// Where this node's shared code and title are in [`Nodes::shared`] ([`NOT_SHARED`] for
+    /// leaves: only nodes with children are shown as parents by every lookup below them).
+    shared: u32,
+}
+
+/// [`Node::has`]: the node has notes, 7th-character definitions, HCPCS data, descriptions or
+/// history beyond its fiscal years.
+pub(crate) const HAS_NOTES: u8 = 1;
+pub(crate) const HAS_SEVENTH: u8 = 2;
+pub(crate) const HAS_HCPCS: u8 = 4;
+pub(crate) const HAS_DESCRIPTIONS: u8 = 8;
+pub(crate) const HAS_HISTORY_EXTRA: u8 = 16;
+
+/// The longest title or short title a node may have, in bytes.
+const MAX_TITLE: usize = (u16::MAX / 2) as usize;
+
+/// [`Node::shared`] of a node without shared texts.
+const NOT_SHARED: u32 = u32::MAX;
+
+/// The code and title of a node with children, made once so that the records of every code
+/// below it share them instead of copying them.
+#[derive(Debug)]
+pub(crate) struct SharedNode {
+    pub code: Arc<str>,
+    pub title: Arc<str>,
 }
 
 impl Node {
     /// Whether the node is looked up by code (chapters and sections are not codes).
     pub fn is_code(&self) -> bool {
         !matches!(self.kind, NodeKind::Chapter | NodeKind::Section)
+    }
+
+    /// Whether [`BookData::finish`] found the node in the map of `flag` (a `HAS_*` bit).
+    pub fn has(&self, flag: u8) -> bool {
+        self.has & flag != 0
     }
 }
 
@@ -64,10 +98,7 @@ impl<'a> NodeRef<'a> {
         // The arena holds UTF-8 (checked when it was built); the lossy fallbacks only matter for
         // a book damaged in memory, and never panic.
         match (&self.nodes.packer, self.node.packed) {
-            (Some(packer), true) => Cow::Owned(
-                String::from_utf8(packer.decompressor().decompress(bytes))
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            ),
+            (Some(packer), true) => Cow::Owned(unpack(packer, bytes)),
             _ => std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed),
         }
     }
@@ -91,6 +122,11 @@ impl<'a> NodeRef<'a> {
         self.text(self.node.key_len as usize + self.node.title_len as usize, self.node.short_len as usize)
     }
 
+    /// The shared code and title of a node with children (see [`BookData::finish`]).
+    pub fn shared(&self) -> Option<&'a SharedNode> {
+        self.nodes.shared.get(self.node.shared as usize)
+    }
+
     /// Whether the source gives a short title different from the title.
     pub fn has_short_title(&self) -> bool {
         self.node.short_len != 0
@@ -106,6 +142,28 @@ impl<'a> NodeRef<'a> {
     }
 }
 
+/// Decodes an FSST-packed title. The decoder needs room for eight bytes a code, so it decodes
+/// into a scratch buffer of the thread and the title is copied out at its exact size: a large
+/// short-lived allocation per title costs more in the allocator than the copy.
+fn unpack(packer: &fsst::Compressor, bytes: &[u8]) -> String {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let decoder = packer.decompressor();
+    SCRATCH.with_borrow_mut(|scratch| {
+        scratch.clear();
+        scratch.reserve(decoder.max_decompression_capacity(bytes) + 7);
+        let len = decoder.decompress_into(bytes, scratch.spare_capacity_mut());
+        let decoded = scratch.spare_capacity_mut().get(..len).unwrap_or_default();
+        // SAFETY: `decompress_into` initialised the first `len` bytes of the spare capacity.
+        let decoded: &[u8] = unsafe { &*(decoded as *const [std::mem::MaybeUninit<u8>] as *const [u8]) };
+        match std::str::from_utf8(decoded) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(decoded).into_owned(),
+        }
+    })
+}
+
 /// Every node of a book in tabular order, with one text arena for all keys and titles (one
 /// allocation instead of three per node). Once a book is read, [`Nodes::pack`] compresses the
 /// titles of codes with FSST (Fast Static Symbol Table compression: about half the bytes, and
@@ -116,6 +174,8 @@ pub(crate) struct Nodes {
     arena: Vec<u8>,
     /// The symbol table of the packed titles.
     packer: Option<fsst::Compressor>,
+    /// The shared code and title of each node with children (see [`Node::shared`]).
+    shared: Vec<SharedNode>,
 }
 
 impl std::fmt::Debug for Nodes {
@@ -134,7 +194,8 @@ impl Nodes {
     }
 
     /// Appends a node; a short title equal to the title is not stored twice. Keys and titles
-    /// longer than the arena's length fields (64 KiB, 4 GiB) are an error.
+    /// longer than the arena's length fields allow (32 KiB, so that a packed title, at worst
+    /// twice as long, still fits) are an error.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
@@ -150,13 +211,26 @@ impl Nodes {
         let too_long = || crate::error::Error::Book(format!("code {key:?}: key or title too long for a code book"));
         let text = u32::try_from(self.arena.len()).map_err(|_| too_long())?;
         let key_len = u16::try_from(key.len()).map_err(|_| too_long())?;
-        let title_len = u32::try_from(title.len()).map_err(|_| too_long())?;
-        let short_len = u32::try_from(short.len()).map_err(|_| too_long())?;
+        let fits = |len: usize| if len <= MAX_TITLE { Ok(len as u16) } else { Err(too_long()) };
+        let (title_len, short_len) = (fits(title.len())?, fits(short.len())?);
         u32::try_from(self.arena.len() + key.len() + title.len() + short.len()).map_err(|_| too_long())?;
         self.arena.extend_from_slice(key.as_bytes());
         self.arena.extend_from_slice(title.as_bytes());
         self.arena.extend_from_slice(short.as_bytes());
-        self.list.push(Node { parent, end: 0, text, title_len, short_len, key_len, packed: false, system, kind, billable });
+        self.list.push(Node {
+            parent,
+            end: 0,
+            text,
+            title_len,
+            short_len,
+            key_len,
+            packed: false,
+            system,
+            kind,
+            billable,
+            has: 0,
+            shared: NOT_SHARED,
+        });
         Ok((self.list.len() - 1) as NodeId)
     }
 
@@ -181,7 +255,7 @@ impl Nodes {
             return;
         }
         let leaf = |n: &Node| matches!(n.kind, NodeKind::Code | NodeKind::Modifier);
-        let span = |n: &Node, from: usize, len: u32| {
+        let span = |n: &Node, from: usize, len: u16| {
             let start = n.text as usize + from;
             start..start + len as usize
         };
@@ -198,16 +272,16 @@ impl Nodes {
         let packer = fsst::Compressor::train(&sample);
         let mut arena = Vec::with_capacity(self.arena.len() / 2);
         for n in &mut self.list {
-            let key = &self.arena[span(n, 0, u32::from(n.key_len))];
+            let key = &self.arena[span(n, 0, n.key_len)];
             let title = &self.arena[span(n, n.key_len as usize, n.title_len)];
             let short = &self.arena[span(n, n.key_len as usize + n.title_len as usize, n.short_len)];
             let text = arena.len() as u32;
             arena.extend_from_slice(key);
             if leaf(n) {
                 let (t, s) = (packer.compress(title), if short.is_empty() { Vec::new() } else { packer.compress(short) });
-                // The packed text is never longer than the plain text's length field allows:
-                // FSST at worst doubles a string, and titles are far below 2 GiB.
-                (n.title_len, n.short_len, n.packed) = (t.len() as u32, s.len() as u32, true);
+                // The packed text is never longer than the length field allows: FSST at worst
+                // doubles a string, and `push` keeps titles within half the field.
+                (n.title_len, n.short_len, n.packed) = (t.len() as u16, s.len() as u16, true);
                 arena.extend_from_slice(&t);
                 arena.extend_from_slice(&s);
             } else {
@@ -238,7 +312,7 @@ pub(crate) type NodeMap<V> = rustc_hash::FxHashMap<NodeId, V>;
 pub(crate) struct BookData {
     pub nodes: Nodes,
     /// Notes printed at each node, in print order.
-    pub notes: NodeMap<Vec<(NoteKind, Box<str>)>>,
+    pub notes: NodeMap<Vec<(NoteKind, Arc<str>)>>,
     /// 7th-character definitions printed at a node: (character, meaning).
     pub seventh: NodeMap<Vec<(char, Box<str>)>>,
     pub hcpcs: NodeMap<super::hcpcs::PackedHcpcs>,
@@ -269,6 +343,64 @@ impl BookData {
             }
         }
         let _ = n;
+    }
+
+    /// Makes the book ready for look-ups once every node and map is in: marks in each node
+    /// which maps hold it ([`Node::has`]) and shares the code and title of every node with
+    /// children ([`NodeRef::shared`]). Needs the subtree ends.
+    pub fn finish(&mut self) {
+        let marks = [
+            (HAS_NOTES, self.notes.keys().copied().collect::<Vec<_>>()),
+            (HAS_SEVENTH, self.seventh.keys().copied().collect()),
+            (HAS_HCPCS, self.hcpcs.keys().copied().collect()),
+            (HAS_DESCRIPTIONS, self.descriptions.keys().copied().collect()),
+            (HAS_HISTORY_EXTRA, self.history.extra.keys().copied().collect()),
+        ];
+        let nodes = &mut self.nodes;
+        for (flag, ids) in marks {
+            for id in ids {
+                if let Some(n) = nodes.list.get_mut(id as usize) {
+                    n.has |= flag;
+                }
+            }
+        }
+        let mut shared = Vec::new();
+        for i in 0..nodes.list.len() {
+            let n = &nodes.list[i];
+            if n.end as usize > i + 1 {
+                let r = nodes.at(i as NodeId);
+                shared.push(SharedNode { code: r.code().into(), title: r.title().into() });
+                nodes.list[i].shared = (shared.len() - 1) as u32;
+            }
+        }
+        shared.shrink_to_fit();
+        nodes.shared = shared;
+    }
+
+    /// The notes printed at `id` (empty for most nodes).
+    pub fn notes_of(&self, id: NodeId) -> &[(NoteKind, Arc<str>)] {
+        match self.nodes[id as usize].has(HAS_NOTES) {
+            true => self.notes.get(&id).map_or(&[], Vec::as_slice),
+            false => &[],
+        }
+    }
+
+    /// The 7th-character definitions printed at `id`.
+    pub fn seventh_of(&self, id: NodeId) -> &[(char, Box<str>)] {
+        match self.nodes[id as usize].has(HAS_SEVENTH) {
+            true => self.seventh.get(&id).map_or(&[], Vec::as_slice),
+            false => &[],
+        }
+    }
+
+    /// The HCPCS data of `id`.
+    pub fn hcpcs_of(&self, id: NodeId) -> Option<&super::hcpcs::PackedHcpcs> {
+        self.nodes[id as usize].has(HAS_HCPCS).then(|| self.hcpcs.get(&id)).flatten()
+    }
+
+    /// The descriptions of `id`.
+    pub fn descriptions_of(&self, id: NodeId) -> Option<&super::imported::Descriptions> {
+        self.nodes[id as usize].has(HAS_DESCRIPTIONS).then(|| self.descriptions.get(&id)).flatten()
     }
 
     /// Ancestors of `id`, nearest first.

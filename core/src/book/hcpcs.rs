@@ -49,10 +49,10 @@ impl PackedHcpcs {
     }
 
     pub fn unpack(&self) -> HcpcsInfo {
-        let mut f = self.text.split(SEP);
+        let mut f = self.fields();
         let mut next = || f.next().unwrap_or_default();
         let opt = |bit: u8, v: &str| (self.present & (1 << bit) != 0).then(|| v.to_string());
-        let list = |v: &str| v.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        let list = |v: &str| items(v).map(str::to_string).collect::<Vec<_>>();
         let (action, coverage, pricing, multiple, betos, tos, xrefs, note) =
             (next(), next(), next(), next(), next(), next(), next(), next());
         HcpcsInfo {
@@ -72,8 +72,21 @@ impl PackedHcpcs {
 
     /// The cross-reference codes (what replaced a terminated code), without unpacking the rest.
     pub fn cross_references(&self) -> impl Iterator<Item = &str> {
-        self.text.split(SEP).nth(6).unwrap_or_default().split_whitespace()
+        items(self.fields().nth(6).unwrap_or_default())
     }
+
+    /// The text fields (a predicate, not a `char` pattern: for strings this short the
+    /// searcher of a `char` pattern costs more than the fields' bytes).
+    #[allow(clippy::manual_pattern_char_comparison)]
+    fn fields(&self) -> impl Iterator<Item = &str> {
+        self.text.split(|c: char| c == SEP)
+    }
+}
+
+/// The items of a space-joined list field.
+#[allow(clippy::manual_pattern_char_comparison)]
+fn items(field: &str) -> impl Iterator<Item = &str> {
+    field.split(|c: char| c == ' ').filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]

@@ -210,8 +210,12 @@ impl BookHistory {
 
     /// The record's history of an ICD-10 code.
     pub fn history(&self, h: Holder) -> Option<History> {
+        self.history_with(h, self.extra_of(h))
+    }
+
+    /// [`BookHistory::history`] with the holder's extra facts already found.
+    fn history_with(&self, h: Holder, extra: Option<&HistExtra>) -> Option<History> {
         let (listed, billable) = self.masks_of(h);
-        let extra = self.extra_of(h);
         let status = if matches!(h, Holder::Retired(_)) { CodeStatus::Deleted } else { CodeStatus::Active };
         if listed == 0 {
             // A code whose validity is kept as dates (CPT, local codes).
@@ -226,14 +230,15 @@ impl BookHistory {
                 replaces: e.replaces.iter().map(|s| s.to_string()).collect(),
             });
         }
-        let first = years(billable).next();
-        let last = years(billable).last();
+        let mut fiscal_years = Vec::with_capacity(billable.count_ones() as usize);
+        fiscal_years.extend(years(billable));
+        let (first, last) = (fiscal_years.first().copied(), fiscal_years.last().copied());
         let current = billable & year_bit(self.last_year) != 0;
         Some(History {
             status,
             valid_from: extra.and_then(|e| e.valid_from).or(first.map(fiscal_year_start)).map(|f| f.max(src::ICD10_EFFECTIVE)),
             valid_until: if current { None } else { last.map(fiscal_year_end) },
-            valid_fiscal_years: years(billable).collect(),
+            valid_fiscal_years: fiscal_years,
             title_changes: extra
                 .map(|e| e.titles.iter().map(|(y, t)| TitleChange { from: fiscal_year_start(*y), title: t.to_string() }).collect())
                 .unwrap_or_default(),
@@ -429,10 +434,11 @@ impl Book {
 
 /// The record's history of a current node: ICD-10 from the masks, HCPCS from its dates.
 pub(crate) fn node_history(data: &BookData, id: NodeId) -> Option<History> {
-    if let Some(h) = data.history.history(Holder::Node(id)) {
+    let extra = data.nodes[id as usize].has(super::data::HAS_HISTORY_EXTRA).then(|| data.history.extra.get(&id)).flatten();
+    if let Some(h) = data.history.history_with(Holder::Node(id), extra) {
         return Some(h);
     }
-    let h = data.hcpcs.get(&id)?;
+    let h = data.hcpcs_of(id)?;
     Some(History {
         status: if h.terminated.is_some() { CodeStatus::Deleted } else { CodeStatus::Active },
         valid_from: h.added,

@@ -100,6 +100,14 @@ impl CodeIndex {
         self.exact.get(key).map_or((0, &[]), |(start, count)| (start, &self.briefs[start..start + count]))
     }
 
+    /// [`CodeIndex::get`] and [`CodeIndex::briefs`] in one probe.
+    pub fn entries(&self, key: &[u8]) -> (&[NodeId], &[Brief]) {
+        match self.exact.get(key) {
+            Some((start, count)) => (&self.by_key[start..start + count], &self.briefs[start..start + count]),
+            None => (&[], &[]),
+        }
+    }
+
     /// The node at position `at` of the index.
     pub fn node_at(&self, at: usize) -> NodeId {
         self.by_key[at]

@@ -111,6 +111,7 @@ impl Book {
     #[cfg(test)]
     pub(crate) fn from_data(mut data: BookData) -> Result<Book> {
         data.compute_subtree_ends();
+        data.finish();
         let index = CodeIndex::build(&data)?;
         let search = crate::search::SearchIndex::build(&data)?;
         Ok(Book { inner: Arc::new(Inner { data, index, search }) })
@@ -155,8 +156,10 @@ impl Book {
     /// # Ok::<(), codelookup::Error>(())
     /// ```
     pub fn lookup(&self, code: &str, system: Option<System>) -> Result<CodeRecord> {
-        let mut all = self.lookup_all(code, system)?;
-        Ok(all.swap_remove(0))
+        let holders = self.find(code, system)?;
+        let mut rec = self.holder_record(holders[0]);
+        rec.also_in = holders[1..].iter().map(|&h| self.holder_system(h)).filter(|&s| s != rec.system).collect();
+        Ok(rec)
     }
 
     /// Like [`Book::lookup`], but returns one record for each system that has the code.
@@ -164,13 +167,7 @@ impl Book {
     /// is found too: its record's `history.status` is `deleted`.
     pub fn lookup_all(&self, code: &str, system: Option<System>) -> Result<Vec<CodeRecord>> {
         let holders = self.find(code, system)?;
-        let mut recs: Vec<CodeRecord> = holders
-            .iter()
-            .map(|h| match *h {
-                history::Holder::Node(id) => self.record(id),
-                history::Holder::Retired(i) => self.retired_record(i),
-            })
-            .collect();
+        let mut recs: Vec<CodeRecord> = holders.iter().map(|&h| self.holder_record(h)).collect();
         let systems: Vec<System> = recs.iter().map(|r| r.system).collect();
         for r in &mut recs {
             r.also_in = systems.iter().copied().filter(|s| *s != r.system).collect();
@@ -264,26 +261,34 @@ impl Book {
         Some((start + at, briefs[at]))
     }
 
-    /// The nodes carrying the key in the systems the spelling allows, the system the spelling
-    /// points at first, then in the order of [`System::ALL`].
-    fn ids_for(&self, input: &str, key: &Key, system: Option<System>) -> Vec<NodeId> {
-        let nodes = &self.inner.data.nodes;
-        let mut ids: Vec<NodeId> = self
-            .inner
-            .index
-            .get(key.as_bytes())
-            .iter()
-            .copied()
-            .filter(|&id| spelling_fits(input, nodes[id as usize].system, system))
-            .collect();
-        ids.sort_by_key(|&id| !prefers(input, key, nodes[id as usize].system));
-        ids
+    /// The record of a current node or of a retired code.
+    fn holder_record(&self, h: history::Holder) -> CodeRecord {
+        match h {
+            history::Holder::Node(id) => self.record(id),
+            history::Holder::Retired(i) => self.retired_record(i),
+        }
     }
 
-    /// The current nodes carrying the code, or else the retired codes carrying it.
+    fn holder_system(&self, h: history::Holder) -> System {
+        match h {
+            history::Holder::Node(id) => self.inner.data.nodes[id as usize].system,
+            history::Holder::Retired(i) => self.inner.data.history.retired[i as usize].system,
+        }
+    }
+
+    /// The current nodes carrying the code, or else the retired codes carrying it. Nodes come
+    /// in the systems the spelling allows, the system the spelling points at first, then in
+    /// the order of [`System::ALL`].
     fn find(&self, code: &str, system: Option<System>) -> Result<Vec<history::Holder>> {
         let key = Key::parse_for(code, system)?;
-        let mut found: Vec<history::Holder> = self.ids_for(code, &key, system).into_iter().map(history::Holder::Node).collect();
+        let (ids, briefs) = self.inner.index.entries(key.as_bytes());
+        let fitting = || ids.iter().zip(briefs).filter(|(_, b)| spelling_fits(code, b.system, system));
+        // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
+        let mut found: Vec<history::Holder> = fitting()
+            .filter(|(_, b)| prefers(code, &key, b.system))
+            .chain(fitting().filter(|(_, b)| !prefers(code, &key, b.system)))
+            .map(|(&id, _)| history::Holder::Node(id))
+            .collect();
         if found.is_empty() {
             let hist = &self.inner.data.history;
             found.extend(

@@ -10,16 +10,23 @@ use crate::record::{CodeRecord, CodeRef, NodeKind, Note, NoteKind, SeventhCharac
 const MAX_SUGGESTIONS: usize = 5;
 
 impl Book {
+    /// A parent or child: the shared texts of a node with children, copies for a leaf.
     pub(crate) fn code_ref(&self, id: NodeId) -> CodeRef {
         let n = self.data().nodes.at(id);
-        CodeRef { code: n.code(), title: n.title().to_string(), kind: n.kind, billable: n.billable }
+        let (code, title) = match n.shared() {
+            Some(s) => (s.code.clone(), s.title.clone()),
+            None => (n.code().into(), n.title().into()),
+        };
+        CodeRef { code, title, kind: n.kind, billable: n.billable }
     }
 
     /// The full record of one node.
     pub(crate) fn record(&self, id: NodeId) -> CodeRecord {
         let data = self.data();
         let node = data.nodes.at(id);
-        let mut parents: Vec<CodeRef> = data.ancestors(id).map(|p| self.code_ref(p)).collect();
+        // Sized up front: growing the record's vectors a push at a time showed up in profiles.
+        let mut parents: Vec<CodeRef> = Vec::with_capacity(data.ancestors(id).count());
+        parents.extend(data.ancestors(id).map(|p| self.code_ref(p)));
         parents.reverse();
         let children = data.children(id).map(|c| self.code_ref(c)).collect();
         let billable_descendants = if node.billable {
@@ -29,17 +36,22 @@ impl Book {
         };
 
         // The code's own notes, then each ancestor's, nearest first. Inclusion terms describe
-        // the entry they are printed at, so they are not inherited.
-        let mut notes = Vec::new();
-        for (holder, inherited) in std::iter::once((id, false)).chain(data.ancestors(id).map(|a| (a, true))) {
-            if let Some(list) = data.notes.get(&holder) {
-                let source = data.nodes.at(holder).code();
-                for (kind, text) in list {
-                    if inherited && *kind == NoteKind::InclusionTerm {
-                        continue;
-                    }
-                    notes.push(Note { kind: *kind, text: text.to_string(), source: source.clone(), inherited });
+        // the entry they are printed at, so they are not inherited. Texts are shared with the
+        // book, and so are the codes of the ancestors they come from.
+        let holders = || std::iter::once((id, false)).chain(data.ancestors(id).map(|a| (a, true)));
+        let mut notes = Vec::with_capacity(holders().map(|(h, _)| data.notes_of(h).len()).sum());
+        for (holder, inherited) in holders() {
+            let list = data.notes_of(holder);
+            if list.is_empty() {
+                continue;
+            }
+            let n = data.nodes.at(holder);
+            let source: std::sync::Arc<str> = n.shared().map_or_else(|| n.code().into(), |s| s.code.clone());
+            for (kind, text) in list {
+                if inherited && *kind == NoteKind::InclusionTerm {
+                    continue;
                 }
+                notes.push(Note { kind: *kind, text: text.clone(), source: source.clone(), inherited });
             }
         }
 
@@ -47,7 +59,7 @@ impl Book {
             .then(|| {
                 let c = node.key().chars().last()?;
                 data.ancestors(id).find_map(|a| {
-                    let defs = data.seventh.get(&a)?;
+                    let defs = data.seventh_of(a);
                     let meaning = defs.iter().find(|(d, _)| *d == c)?;
                     Some(SeventhCharacter { character: c.to_string(), meaning: meaning.1.to_string(), source: data.nodes.at(a).code() })
                 })
@@ -69,11 +81,10 @@ impl Book {
             notes,
             seventh_character,
             pcs_axes,
-            hcpcs: data.hcpcs.get(&id).map(super::hcpcs::PackedHcpcs::unpack),
-            description: data.descriptions.get(&id).and_then(|d| d.description.as_deref()).map(str::to_string),
+            hcpcs: data.hcpcs_of(id).map(super::hcpcs::PackedHcpcs::unpack),
+            description: data.descriptions_of(id).and_then(|d| d.description.as_deref()).map(str::to_string),
             clinician_descriptors: data
-                .descriptions
-                .get(&id)
+                .descriptions_of(id)
                 .map(|d| d.clinician.iter().map(|c| c.to_string()).collect())
                 .unwrap_or_default(),
             history: super::history::node_history(data, id),

@@ -6,6 +6,7 @@
 //! turns any inconsistency into [`Error::Book`].
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
@@ -231,13 +232,14 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
     let mut st = conn.prepare("SELECT prefix, position, value, axis_name, label, definition FROM pcs_axes ORDER BY seq")?;
     let pcs_rows = st
         .query_map([], |r| {
+            let text = |i: usize| r.get::<_, String>(i).map(Arc::from);
             Ok(AxisLabelRow {
-                prefix: r.get(0)?,
+                prefix: text(0)?,
                 position: r.get(1)?,
-                value: r.get(2)?,
-                axis_name: r.get(3)?,
-                label: r.get(4)?,
-                definition: r.get(5)?,
+                value: text(2)?,
+                axis_name: text(3)?,
+                label: text(4)?,
+                definition: r.get::<_, Option<String>>(5)?.map(Arc::from),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -259,5 +261,6 @@ fn read_inner(conn: &Connection) -> Result<(BookData, CodeIndex)> {
     data.history = super::history::read(conn, data.nodes.len())?;
     data.descriptions = super::imported::read(conn, data.nodes.len())?;
     data.compute_subtree_ends();
+    data.finish();
     Ok((data, index))
 }

@@ -32,34 +32,38 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader as XmlReader;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::record::PcsAxis;
 
 /// One stored fact of [`PcsAxes`]: for codes starting with `prefix`, the character `value` at
 /// `position` means `label`.
+///
+/// The texts are shared (`Arc<str>`): [`PcsAxes::from_rows`] keeps one copy of each distinct
+/// text, and a lookup's [`PcsAxis`] points at the same copies instead of copying them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AxisLabelRow {
     /// The code prefix the label applies to: for positions 1-3 the code's first 1-3 characters
     /// (`0`, `0D`, `0DT`); for positions 4-7 the table (`0DT`), or a longer prefix (up to the
     /// whole code) where the rows of a table give one character different meanings.
-    pub prefix: String,
+    pub prefix: Arc<str>,
     /// 1 to 7.
     pub position: u8,
     /// The character at that position (one character).
-    pub value: String,
+    pub value: Arc<str>,
     /// The axis name printed in the table (`Section`, `Body System`, `Operation`, `Body Part`,
     /// `Approach`, `Device`, `Qualifier`; other sections use `Type`, `Substance`, `Modality`...).
-    pub axis_name: String,
+    pub axis_name: Arc<str>,
     /// What the character means (`Resection`, `Percutaneous Endoscopic`).
-    pub label: String,
+    pub label: Arc<str>,
     /// The official definition, where one exists (root operations from the tables; approaches
     /// and other defined values from the definitions file or TSVs).
-    pub definition: Option<String>,
+    pub definition: Option<Arc<str>>,
 }
 
 /// The plain-language axes of ICD-10-PCS: every label of the PCS tables, indexed for
@@ -78,7 +82,10 @@ pub struct PcsAxes {
     /// positions 4-7 and the prefix before the position for 1-3.
     names: FxHashMap<(u64, u8), u32>,
     /// (section, position) -> the axis name most tables of the section use.
-    section_names: HashMap<(char, u8), String>,
+    section_names: HashMap<(char, u8), Arc<str>>,
+    /// The tables (packed) with rows keyed by a prefix longer than the table, where positions
+    /// 4-7 must try the longer prefixes first; every other table needs one probe a position.
+    split_tables: FxHashSet<u64>,
 }
 
 /// Axis names used when neither the table nor the section is known.
@@ -238,10 +245,14 @@ impl PcsAxes {
     /// of the wrong length) is kept, so it round-trips, but is not used by
     /// [`PcsAxes::describe`]. Where two rows have the same prefix, position and value, the
     /// first wins. Cost: one pass, a few milliseconds for 20,000 rows.
-    pub fn from_rows(rows: Vec<AxisLabelRow>) -> PcsAxes {
+    pub fn from_rows(mut rows: Vec<AxisLabelRow>) -> PcsAxes {
+        share_texts(&mut rows);
         let mut index = FxHashMap::default();
         let mut names = FxHashMap::default();
-        let mut counts: BTreeMap<(char, u8), Vec<(String, usize)>> = BTreeMap::new();
+        let mut split_tables = FxHashSet::default();
+        // (section, position) -> each axis name with its number of votes.
+        type Votes = Vec<(Arc<str>, usize)>;
+        let mut counts: BTreeMap<(char, u8), Votes> = BTreeMap::new();
         for (i, r) in rows.iter().enumerate() {
             let (Some(value), p) = (single_char(&r.value), r.position) else { continue };
             let prefix: Vec<char> = r.prefix.chars().collect();
@@ -250,14 +261,19 @@ impl PcsAxes {
                 4..=7 => (3..=7).contains(&prefix.len()),
                 _ => false,
             };
-            let (Some(key), Some(scope), Ok(row)) = (prefix_key(&prefix), prefix_key(&prefix[..scope_len(p)]), u32::try_from(i)) else {
-                continue;
-            };
             if !fits {
                 continue;
             }
+            let scope = prefix.get(..scope_len(p)).and_then(prefix_key);
+            let table = prefix.get(..3).and_then(prefix_key);
+            let (Some(key), Some(scope), Ok(row)) = (prefix_key(&prefix), scope, u32::try_from(i)) else {
+                continue;
+            };
             index.entry((key, p, value)).or_insert(row);
             names.entry((scope, p)).or_insert(row);
+            if let (4..=7, 4.., Some(table)) = (p, prefix.len(), table) {
+                split_tables.insert(table);
+            }
             // One vote per table (or per prefix for positions 1-3) for the section's axis name.
             if prefix.len() <= 3 {
                 let votes = counts.entry((prefix[0], p)).or_default();
@@ -270,7 +286,7 @@ impl PcsAxes {
         let mut section_names = HashMap::new();
         for (key, votes) in counts {
             // The most used name; the first seen on a tie.
-            let mut best: Option<&(String, usize)> = None;
+            let mut best: Option<&(Arc<str>, usize)> = None;
             for v in &votes {
                 let better = match best {
                     None => true,
@@ -284,7 +300,7 @@ impl PcsAxes {
                 section_names.insert(key, name.clone());
             }
         }
-        let mut axes = PcsAxes { rows, index, names, section_names };
+        let mut axes = PcsAxes { rows, index, names, section_names, split_tables };
         axes.rows.shrink_to_fit();
         axes
     }
@@ -307,22 +323,24 @@ impl PcsAxes {
                 let value = chars[i];
                 let found = if p <= 3 {
                     self.lookup(&chars[..=i], p, value)
-                } else {
+                } else if prefix_key(&chars[..3]).is_some_and(|t| self.split_tables.contains(&t)) {
                     (3..=chars.len()).rev().find_map(|len| self.lookup(&chars[..len], p, value))
+                } else {
+                    self.lookup(&chars[..3], p, value)
                 };
                 match found {
                     Some(r) => PcsAxis {
                         position: p,
                         name: r.axis_name.clone(),
-                        value: value.to_string(),
+                        value: r.value.clone(),
                         label: r.label.clone(),
                         definition: r.definition.clone(),
                     },
                     None => PcsAxis {
                         position: p,
                         name: self.axis_name(&chars, p),
-                        value: value.to_string(),
-                        label: String::new(),
+                        value: value.to_string().into(),
+                        label: "".into(),
                         definition: None,
                     },
                 }
@@ -335,7 +353,7 @@ impl PcsAxes {
         self.index.get(&key).and_then(|&i| self.rows.get(i as usize))
     }
 
-    fn axis_name(&self, chars: &[char], p: u8) -> String {
+    fn axis_name(&self, chars: &[char], p: u8) -> Arc<str> {
         let scope = scope_len(p);
         if chars.len() >= scope {
             let key = prefix_key(&chars[..scope]).map(|k| (k, p));
@@ -346,7 +364,7 @@ impl PcsAxes {
         if let Some(name) = chars.first().and_then(|c| self.section_names.get(&(*c, p))) {
             return name.clone();
         }
-        DEFAULT_NAMES.get(usize::from(p).saturating_sub(1)).unwrap_or(&"").to_string()
+        DEFAULT_NAMES.get(usize::from(p).saturating_sub(1)).copied().unwrap_or_default().into()
     }
 
     /// Sets `definition` on every row without one for which `f(section, position, value,
@@ -356,11 +374,33 @@ impl PcsAxes {
         for r in self.rows.iter_mut().filter(|r| r.definition.is_none()) {
             let (Some(section), Some(value)) = (r.prefix.chars().next(), single_char(&r.value)) else { continue };
             if let Some(d) = f(section, r.position, value, &r.label) {
-                r.definition = Some(d);
+                r.definition = Some(d.into());
                 added += 1;
             }
         }
+        share_texts(&mut self.rows);
         added
+    }
+}
+
+/// Makes equal texts of the rows one shared copy (axis names, values and definitions repeat
+/// across tables: 20,000 rows hold a few thousand distinct texts).
+fn share_texts(rows: &mut [AxisLabelRow]) {
+    let mut seen: HashSet<Arc<str>> = HashSet::new();
+    let mut share = |s: &mut Arc<str>| match seen.get(s) {
+        Some(known) => *s = known.clone(),
+        None => {
+            seen.insert(s.clone());
+        }
+    };
+    for r in rows {
+        share(&mut r.prefix);
+        share(&mut r.value);
+        share(&mut r.axis_name);
+        share(&mut r.label);
+        if let Some(d) = &mut r.definition {
+            share(d);
+        }
     }
 }
 
@@ -563,12 +603,12 @@ fn build_rows(tables: &[ParsedTable]) -> Vec<AxisLabelRow> {
             let prefix: String = prefix.iter().collect();
             if seen.insert((prefix.clone(), a.pos)) {
                 out.push(AxisLabelRow {
-                    prefix,
+                    prefix: prefix.into(),
                     position: a.pos,
-                    value: value.to_string(),
-                    axis_name: a.title.clone(),
-                    label: label.clone(),
-                    definition: if a.pos == 3 { a.definition.clone() } else { None },
+                    value: value.to_string().into(),
+                    axis_name: a.title.as_str().into(),
+                    label: label.as_str().into(),
+                    definition: if a.pos == 3 { a.definition.as_deref().map(Arc::from) } else { None },
                 });
             }
         }
@@ -591,11 +631,11 @@ fn build_rows(tables: &[ParsedTable]) -> Vec<AxisLabelRow> {
             let (pos, value) = key;
             let Some(&(_, name, label)) = given.first() else { continue };
             let row = |prefix: String, name: &str, label: &str| AxisLabelRow {
-                prefix,
+                prefix: prefix.into(),
                 position: pos,
-                value: value.to_string(),
-                axis_name: name.to_string(),
-                label: label.to_string(),
+                value: value.to_string().into(),
+                axis_name: name.into(),
+                label: label.into(),
                 definition: None,
             };
             if given.iter().all(|&(_, n, l)| n == name && l == label) {
@@ -891,7 +931,10 @@ mod tests {
 
     /// (name, value, label, has definition) of each position.
     fn summary(axes: &PcsAxes, code: &str) -> Vec<(String, String, String, bool)> {
-        axes.describe(code).into_iter().map(|a| (a.name, a.value, a.label, a.definition.is_some())).collect()
+        axes.describe(code)
+            .into_iter()
+            .map(|a| (a.name.to_string(), a.value.to_string(), a.label.to_string(), a.definition.is_some()))
+            .collect()
     }
 
     fn s(name: &str, value: &str, label: &str, def: bool) -> (String, String, String, bool) {
@@ -902,7 +945,7 @@ mod tests {
     fn describes_an_appendectomy() {
         let d = axes().describe("0DTJ4ZZ");
         let got: Vec<(u8, &str, &str, &str)> =
-            d.iter().map(|a| (a.position, a.name.as_str(), a.value.as_str(), a.label.as_str())).collect();
+            d.iter().map(|a| (a.position, a.name.as_ref(), a.value.as_ref(), a.label.as_ref())).collect();
         assert_eq!(
             got,
             [
@@ -962,7 +1005,7 @@ mod tests {
         assert_eq!(admin[6].2, "Influenza Vaccine");
         let mental = axes().describe("GZ10ZZZ");
         assert_eq!(
-            (mental[0].label.as_str(), mental[2].label.as_str(), mental[3].label.as_str()),
+            (mental[0].label.as_ref(), mental[2].label.as_ref(), mental[3].label.as_ref()),
             ("Mental Health", "Psychological Tests", "Developmental")
         );
         assert!(mental[2].definition.is_some(), "type definitions come from the definitions XML");
@@ -971,9 +1014,9 @@ mod tests {
     #[test]
     fn labels_that_depend_on_the_row() {
         // Qualifier 0 of table 3E0 depends on the body part; device H of XW0 on the qualifier.
-        assert_eq!(axes().describe("3E01340")[6].label, "Influenza Vaccine");
-        assert_eq!(axes().describe("3E030U0")[6].label, "Autologous");
-        let h = |code: &str| axes().describe(code)[5].label.clone();
+        assert_eq!(&*axes().describe("3E01340")[6].label, "Influenza Vaccine");
+        assert_eq!(&*axes().describe("3E030U0")[6].label, "Autologous");
+        let h = |code: &str| axes().describe(code)[5].label.to_string();
         assert_eq!(h("XW033H4"), "Synthetic Human Angiotensin II");
         assert_eq!(h("XW033H5"), "Tocilizumab");
         assert_eq!(h("XW033H6"), "Other New Technology Monoclonal Antibody");
@@ -1002,12 +1045,12 @@ mod tests {
                     let d = axes.describe(&code);
                     assert_eq!(d.len(), 7);
                     for (i, a) in t.axes.iter().enumerate() {
-                        assert_eq!((d[i].name.as_str(), d[i].label.as_str()), (a.title.as_str(), a.labels[0].1.as_str()), "{code}");
+                        assert_eq!((d[i].name.as_ref(), d[i].label.as_ref()), (a.title.as_str(), a.labels[0].1.as_str()), "{code}");
                     }
                     for (k, a) in row.iter().enumerate() {
                         let c = code.chars().nth(3 + k).unwrap();
                         let want = a.labels.iter().find(|l| l.0 == c).unwrap();
-                        assert_eq!((d[3 + k].name.as_str(), d[3 + k].label.as_str()), (a.title.as_str(), want.1.as_str()), "{code}");
+                        assert_eq!((d[3 + k].name.as_ref(), d[3 + k].label.as_ref()), (a.title.as_str(), want.1.as_str()), "{code}");
                     }
                 }
             }
@@ -1033,22 +1076,22 @@ mod tests {
         // 07100Z3 (FY2026) is in table 071, which the FY2022 tables do not have.
         let d = axes().describe("07100Z3");
         assert_eq!(d.len(), 7);
-        assert_eq!((d[0].label.as_str(), d[1].label.as_str()), ("Medical and Surgical", "Lymphatic and Hemic Systems"));
-        assert_eq!((d[2].name.as_str(), d[2].value.as_str(), d[2].label.as_str()), ("Operation", "1", ""));
-        let names: Vec<&str> = d.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!((d[0].label.as_ref(), d[1].label.as_ref()), ("Medical and Surgical", "Lymphatic and Hemic Systems"));
+        assert_eq!((d[2].name.as_ref(), d[2].value.as_ref(), d[2].label.as_ref()), ("Operation", "1", ""));
+        let names: Vec<&str> = d.iter().map(|a| a.name.as_ref()).collect();
         assert_eq!(names, DEFAULT_NAMES);
         assert!(d[3..].iter().all(|a| a.label.is_empty() && a.definition.is_none()));
         // A character a known table does not have at that place.
         let d = axes().describe("0DTJ4Z9");
-        assert_eq!((d[6].name.as_str(), d[6].value.as_str(), d[6].label.as_str()), ("Qualifier", "9", ""));
-        assert_eq!(d[5].label, "No Device");
+        assert_eq!((d[6].name.as_ref(), d[6].value.as_ref(), d[6].label.as_ref()), ("Qualifier", "9", ""));
+        assert_eq!(&*d[5].label, "No Device");
         // An unknown section, short codes, junk: never a panic.
         let d = axes().describe("W123456");
-        assert_eq!((d[0].name.as_str(), d[0].label.as_str()), ("Section", ""));
+        assert_eq!((d[0].name.as_ref(), d[0].label.as_ref()), ("Section", ""));
         assert_eq!(axes().describe("0DT").len(), 3);
         assert!(axes().describe("").is_empty());
         assert_eq!(axes().describe("💥ÉÉ0DTJ4ZZZZ").len(), 7);
-        assert_eq!(PcsAxes::default().describe("0DTJ4ZZ")[4].name, "Approach");
+        assert_eq!(&*PcsAxes::default().describe("0DTJ4ZZ")[4].name, "Approach");
     }
 
     #[test]
@@ -1071,8 +1114,17 @@ mod tests {
             label: "?".into(),
             definition: None,
         });
+        // A row of positions 4-7 whose prefix is shorter than a table (a damaged book).
         odd.push(AxisLabelRow {
-            prefix: String::new(),
+            prefix: "0D".into(),
+            position: 5,
+            value: "4".into(),
+            axis_name: "?".into(),
+            label: "?".into(),
+            definition: None,
+        });
+        odd.push(AxisLabelRow {
+            prefix: "".into(),
             position: 1,
             value: "0".into(),
             axis_name: "?".into(),
@@ -1081,7 +1133,7 @@ mod tests {
         });
         let p = PcsAxes::from_rows(odd.clone());
         assert!(p.rows().eq(odd.iter()));
-        assert_eq!(p.describe("0016070")[0].label, "Medical and Surgical");
+        assert_eq!(&*p.describe("0016070")[0].label, "Medical and Surgical");
     }
 
     #[test]
@@ -1150,10 +1202,10 @@ mod tests {
         let a = PcsAxes::read_tables_xml(TINY.as_bytes(), Path::new("tiny.xml")).unwrap();
         assert_eq!(a.len(), 7);
         let d = a.describe("0DTJ4ZZ");
-        assert_eq!(d[0].label, "Medical & Surgical");
-        assert_eq!(d[3].label, "Appendix \u{2014} vermiform");
-        assert_eq!(d[6].label, "No <Qualifier>");
-        let prefixes: Vec<&str> = a.rows().map(|r| r.prefix.as_str()).collect();
+        assert_eq!(&*d[0].label, "Medical & Surgical");
+        assert_eq!(&*d[3].label, "Appendix \u{2014} vermiform");
+        assert_eq!(&*d[6].label, "No <Qualifier>");
+        let prefixes: Vec<&str> = a.rows().map(|r| r.prefix.as_ref()).collect();
         assert_eq!(prefixes, ["0", "0D", "0DT", "0DT", "0DT", "0DT", "0DT"]);
     }
 
