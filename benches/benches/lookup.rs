@@ -5,15 +5,16 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use codelookup::Book;
+use codelookup::{Book, System};
 use codelookup_benches::rss_mib;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 /// Every code of the book, shuffled with a fixed seed (xorshift), in mixed spellings, as
 /// slices of one buffer in that order: a caller's input is in cache (it was just read or
 /// parsed), so the timings should not include a cache miss on a separate heap string per code.
-fn sample(book: &Book) -> String {
-    let mut codes: Vec<String> = book.codes().map(|(_, c)| c).collect();
+/// Also gives each code's system, in the same order.
+fn sample(book: &Book) -> (String, Vec<System>) {
+    let mut codes: Vec<(System, String)> = book.codes().collect();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for i in (1..codes.len()).rev() {
         x ^= x << 13;
@@ -21,15 +22,19 @@ fn sample(book: &Book) -> String {
         x ^= x << 17;
         codes.swap(i, (x % (i as u64 + 1)) as usize);
     }
-    for (i, c) in codes.iter_mut().enumerate() {
+    for (i, (_, c)) in codes.iter_mut().enumerate() {
         if i % 2 == 0 {
             *c = c.replace('.', "").to_lowercase();
         }
     }
-    codes.join("\n")
+    let systems = codes.iter().map(|(s, _)| *s).collect();
+    (codes.into_iter().map(|(_, c)| c).collect::<Vec<_>>().join("\n"), systems)
 }
 
 fn percentiles(name: &str, mut times: Vec<Duration>) {
+    if times.is_empty() {
+        return;
+    }
     times.sort();
     let p = |q: f64| times[((times.len() as f64 - 1.0) * q) as usize].as_nanos();
     println!("{name}: n={} p50={} ns p90={} ns p99={} ns max={} ns", times.len(), p(0.5), p(0.9), p(0.99), p(1.0));
@@ -48,7 +53,7 @@ fn bench(c: &mut Criterion) {
         size as f64 / 1048576.0
     );
 
-    let buffer = sample(&book);
+    let (buffer, systems) = sample(&book);
     let codes: Vec<&str> = buffer.split('\n').collect();
     // Per-call percentiles over every code (each call timed on its own).
     // Separate passes, so is_valid does not find the code's index path warm from its lookup.
@@ -64,8 +69,15 @@ fn bench(c: &mut Criterion) {
         black_box(book.is_valid(black_box(code), None));
         t_valid.push(t.elapsed());
     }
+    // What timing a call costs by itself (two clock reads), included in every figure above.
+    let t_clock: Vec<Duration> = (0..100_000).map(|_| Instant::now().elapsed()).collect();
+    for system in System::ALL {
+        let of = |t: &[Duration]| t.iter().zip(&systems).filter(|(_, s)| **s == system).map(|(t, _)| *t).collect::<Vec<_>>();
+        percentiles(&format!("lookup (full record, {system} codes)"), of(&t_lookup));
+    }
     percentiles("lookup (full record, every code)", t_lookup);
     percentiles("is_valid (every code)", t_valid);
+    percentiles("empty timed call (clock overhead)", t_clock);
 
     let mut g = c.benchmark_group("lookup");
     g.bench_function("lookup E11.9", |b| b.iter(|| book.lookup(black_box("E11.9"), None)));
