@@ -5,7 +5,8 @@
 //! each call timed on its own, in `REPS` passes over every query after a warm-up pass, 30 by
 //! default; `--cold`: with the CPU caches
 //! mostly flushed before each call, as in the benchmark, where FTS5 runs between two calls) and prints
-//! p50/p90/p99/max and the ten slowest queries (`SLOWEST=N` in the environment: the `N` slowest); run it under `perf record -g` to profile search.
+//! p50/p90/p99/max and the ten slowest queries (`SLOWEST=N` in the environment: the `N` slowest; `REPEAT=N` runs each query of the
+//! command line `N` times more); run it under `perf record -g` to profile search.
 
 use std::time::{Duration, Instant};
 
@@ -66,8 +67,11 @@ fn time_cases(book: &Book, reps: usize, cold: bool) -> Result<(), codelookup::Er
     }
     let mut all: Vec<Duration> = Vec::new();
     let mut per: Vec<(Duration, &str)> = Vec::new();
+    let (mut medians, mut minimums) = (Vec::new(), Vec::new());
     for ((q, _), mut t) in cases.iter().zip(times) {
         t.sort();
+        medians.push(t[t.len() / 2].as_secs_f64());
+        minimums.push(t[0].as_secs_f64());
         per.push((t[t.len() / 2], q));
         all.extend(t);
     }
@@ -75,6 +79,10 @@ fn time_cases(book: &Book, reps: usize, cold: bool) -> Result<(), codelookup::Er
     let p = |x: f64| all.get(((all.len().max(1) - 1) as f64 * x) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e6);
     println!("{} queries x {reps}: p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs", cases.len(), p(0.5), p(0.9), p(0.99), p(1.0));
     std::hint::black_box(sink);
+    // Robust to a loaded machine (a descheduled call moves a median little, a minimum not at
+    // all): for A/B runs.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64 * 1e6;
+    println!("mean of the per-query medians {:.1} µs, of the minimums {:.1} µs", mean(&medians), mean(&minimums));
     per.sort_by_key(|p| std::cmp::Reverse(p.0));
     println!("slowest (median of {reps}):");
     for (d, q) in per.iter().take(std::env::var("SLOWEST").ok().and_then(|v| v.parse().ok()).unwrap_or(10)) {
@@ -116,7 +124,12 @@ fn main() -> Result<(), codelookup::Error> {
         return time_cases(&book, reps, cold);
     }
     let opts = SearchOptions { limit: 10, ..Default::default() };
+    // `REPEAT=N`: each query is first run N times more (to profile a few queries).
+    let repeat: usize = std::env::var("REPEAT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     for q in &args {
+        for _ in 0..repeat {
+            std::hint::black_box(book.search(q, &opts)?);
+        }
         let t = Instant::now();
         let hits = book.search(q, &opts)?;
         println!("\n{q:?} ({:.1} µs)", t.elapsed().as_secs_f64() * 1e6);

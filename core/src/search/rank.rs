@@ -31,7 +31,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::index::{PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
+use super::index::{decode_words, PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
 use super::query::{Query, Slot};
 use crate::book::NodeId;
 
@@ -134,8 +134,8 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
         if !listed || !filters.iter_mut().all(|(_, f)| f.iter_mut().any(|l| l.contains(id))) {
             continue;
         }
-        let Some(meta) = index.text(id) else { continue };
-        if !accept(meta.node) || !index.decode(id, &mut scratch.words) {
+        let Some((meta, words)) = index.text(id) else { continue };
+        if !accept(meta.node) || !decode_words(words, &mut scratch.words) {
             continue;
         }
         if let Some(hit) = evaluate(q, id, meta, &mut scratch) {
