@@ -326,14 +326,9 @@ impl SearchIndex {
     }
 
     /// Terms within `max` edits of `word`, or with `prefix` beginning with a string within
-    /// `max` edits, at most `limit` (see [`TermTrie::near`]).
-    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8)> {
+    /// `max` edits, with their edits and words, at most `limit` (see [`TermTrie::near`]).
+    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8, String)> {
         self.trie.near(word, max, prefix, limit)
-    }
-
-    /// The word of a term.
-    pub fn term_word(&self, term: TermId) -> String {
-        self.terms.as_fst().get_key(u64::from(term)).map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default()
     }
 
     /// Number of texts holding a term.

@@ -97,11 +97,12 @@ impl TermTrie {
         }
     }
 
-    /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits, at most
-    /// `limit`, in term order; with `prefix`, the terms that *begin* with a string within `max`
-    /// edits (the least such). Terms at no edit (the word itself; in prefix mode, any term the
-    /// word begins) are left out.
-    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8)> {
+    /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits and their
+    /// words (the walk's path: no look-up in the term dictionary), at most `limit`, in term
+    /// order; with `prefix`, the terms that *begin* with a string within `max` edits (the least
+    /// such). Terms at no edit (the word itself; in prefix mode, any term the word begins) are
+    /// left out.
+    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8, String)> {
         let word: Vec<char> = word.chars().collect();
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
@@ -224,7 +225,7 @@ struct Walk<'a> {
     rows: Vec<u8>,
     /// The path's chars.
     path: Vec<char>,
-    out: Vec<(TermId, u8)>,
+    out: Vec<(TermId, u8, String)>,
 }
 
 impl<'a> Walk<'a> {
@@ -374,7 +375,7 @@ impl<'a> Walk<'a> {
         if next.pending == 0 && self.trie.is_final(c) {
             let d = if self.prefix { best_below } else { self.rows[depth_below * w + n] };
             if d > 0 && d <= self.max {
-                self.out.push((self.trie.term(c), d));
+                self.out.push((self.trie.term(c), d, self.path[..depth_below].iter().collect()));
                 if self.out.len() >= self.limit {
                     return false;
                 }
@@ -457,7 +458,11 @@ mod tests {
             let qc: Vec<char> = q.chars().collect();
             for max in 1..=2u8 {
                 for prefix in [false, true] {
-                    let got = t.near(q, max, prefix, usize::MAX);
+                    let near = t.near(q, max, prefix, usize::MAX);
+                    for (id, _, word) in &near {
+                        assert_eq!(word, sorted[*id as usize], "the word of a term");
+                    }
+                    let got: Vec<(TermId, u8)> = near.into_iter().map(|(id, d, _)| (id, d)).collect();
                     let want: Vec<(TermId, u8)> = sorted
                         .iter()
                         .enumerate()
@@ -485,7 +490,7 @@ mod tests {
             let mut q: Vec<char> = w.chars().collect();
             q.push('z');
             let got = t.near(&q.iter().collect::<String>(), 1, false, 100);
-            assert!(got.contains(&(id as TermId, 1)), "{w}: {got:?}");
+            assert!(got.contains(&(id as TermId, 1, w.to_string())), "{w}: {got:?}");
         }
         assert!(t.heap_bytes() > 0);
     }
