@@ -3,10 +3,12 @@
 //!
 //! `--cases [REPS] [--cold]` instead times every query of `tests/cases/search.json` (limit 10,
 //! each call timed on its own, in `REPS` passes over every query after a warm-up pass, 30 by
-//! default; `--cold`: with the CPU caches
-//! mostly flushed before each call, as in the benchmark, where FTS5 runs between two calls) and prints
-//! p50/p90/p99/max and the ten slowest queries (`SLOWEST=N` in the environment: the `N` slowest; `REPEAT=N` runs each query of the
-//! command line `N` times more); run it under `perf record -g` to profile search.
+//! default; `--cold`: with the CPU caches mostly flushed before each call, as in the
+//! benchmark's cold rows, where FTS5 runs between two calls) and prints p50/p90/p99/max, the
+//! mean over queries of each query's median and fastest call (steadier on a loaded machine,
+//! for A/B runs) and the ten slowest queries (`SLOWEST=N` in the environment: the `N`
+//! slowest). `REPEAT=N` runs each query of the command line `N` times more before timing it
+//! (to profile a few queries under `perf record`).
 
 use std::time::{Duration, Instant};
 

@@ -139,8 +139,8 @@ impl SearchIndex {
         SearchIndex::from_parts(parts, data)
     }
 
-    /// Writes the index's blobs (inside the book's write transaction).
-    /// The stored form is rebuilt from the in-memory one: text ids for record offsets.
+    /// Writes the index's blobs (inside the book's write transaction), in the stored form:
+    /// rebuilt from the in-memory one, with text ids for record offsets.
     pub fn write(&self, conn: &Connection) -> Result<()> {
         let mut texts = Vec::with_capacity(8 * self.n_texts);
         let mut forward = Vec::new();
