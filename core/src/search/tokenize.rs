@@ -58,6 +58,8 @@ pub(crate) struct Tokens {
     pub list: Vec<Token>,
     /// Token index where each comma clause (at depth 0) begins (kept to reuse its buffer).
     clauses: Vec<usize>,
+    /// The run being read (kept to reuse its buffers: a hit's spans tokenise its text).
+    run: Run,
 }
 
 impl Tokens {
@@ -70,7 +72,8 @@ impl Tokens {
     pub fn tokenize(&mut self, text: &str) {
         self.buf.clear();
         self.list.clear();
-        let mut run = Run::default();
+        let mut run = std::mem::take(&mut self.run);
+        run.reset();
         let mut depth: u32 = 0;
         let mut pos: u16 = 0;
         let mut clauses = std::mem::take(&mut self.clauses);
@@ -109,6 +112,7 @@ impl Tokens {
         self.list.truncate(MAX_TEXT_TOKENS);
         self.qualifier_clauses(&clauses);
         self.clauses = clauses;
+        self.run = run;
     }
 
     /// A comma clause after the first that says what is *not* specified (`Sepsis, unspecified
@@ -171,7 +175,7 @@ impl Tokens {
 }
 
 /// A run of letters and digits, possibly joined by hyphens or apostrophes.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Run {
     /// The folded parts, one after the other (the part being read at the end).
     text: String,
