@@ -209,13 +209,21 @@ impl Run {
     }
 }
 
-/// Folds one character into `out`; false when the character is not part of a word.
+/// Folds one character into `out`; false when the character is not part of a word. (ASCII
+/// inline, as nearly every char of the book is; the rest out of line.)
+#[inline]
 pub(crate) fn fold_into(c: char, out: &mut String) -> bool {
     if c.is_ascii_alphanumeric() {
         out.push(c.to_ascii_lowercase());
         return true;
     }
-    if c.is_ascii() || !c.is_alphanumeric() {
+    !c.is_ascii() && fold_other(c, out)
+}
+
+/// [`fold_into`] for a char beyond ASCII.
+#[inline(never)]
+fn fold_other(c: char, out: &mut String) -> bool {
+    if !c.is_alphanumeric() {
         return false;
     }
     let lower = c.to_lowercase().next().unwrap_or(c);
