@@ -2,9 +2,13 @@
 //! prints the open time, resident memory and index size, then the top ten hits of each query.
 //!
 //! `--cases [REPS] [--cold]` instead times every query of `tests/cases/search.json` (limit 10,
-//! each call timed on its own, `REPS` times, 30 by default; `--cold`: with the CPU caches
-//! mostly flushed before each call, as in the benchmark, where FTS5 runs between two calls) and prints
-//! p50/p90/p99/max and the ten slowest queries; run it under `perf record -g` to profile search.
+//! each call timed on its own, in `REPS` passes over every query after a warm-up pass, 30 by
+//! default; `--cold`: with the CPU caches mostly flushed before each call, as in the
+//! benchmark's cold rows, where FTS5 runs between two calls) and prints p50/p90/p99/max, the
+//! mean over queries of each query's median and fastest call (steadier on a loaded machine,
+//! for A/B runs) and the ten slowest queries (`SLOWEST=N` in the environment: the `N`
+//! slowest). `REPEAT=N` runs each query of the command line `N` times more before timing it
+//! (to profile a few queries under `perf record`).
 
 use std::time::{Duration, Instant};
 
@@ -43,33 +47,47 @@ fn cases() -> Vec<(String, SearchOptions)> {
 }
 
 fn time_cases(book: &Book, reps: usize, cold: bool) -> Result<(), codelookup::Error> {
+    let reps = reps.max(1);
     let cases = cases();
     // With `--cold`, 4 MiB are read between two calls, as another engine's query would (the
     // benchmark runs FTS5 between two calls), so that each search starts with the core's
     // caches holding little of the index.
     let trash: Vec<u64> = if cold { vec![1; 1 << 19] } else { Vec::new() };
     let mut sink = 0u64;
+    // Passes over every query (not one query many times in a row), as in the benchmark: an
+    // untimed warm-up pass, then `reps` timed ones.
+    let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(reps); cases.len()];
+    for pass in 0..=reps {
+        for ((q, opts), t) in cases.iter().zip(&mut times) {
+            sink = sink.wrapping_add(trash.iter().step_by(8).sum::<u64>());
+            let start = Instant::now();
+            std::hint::black_box(book.search(std::hint::black_box(q), opts)?);
+            if pass > 0 {
+                t.push(start.elapsed());
+            }
+        }
+    }
     let mut all: Vec<Duration> = Vec::new();
     let mut per: Vec<(Duration, &str)> = Vec::new();
-    for (q, opts) in &cases {
-        let mut times = Vec::with_capacity(reps);
-        for _ in 0..reps {
-            sink = sink.wrapping_add(trash.iter().step_by(8).sum::<u64>());
-            let t = Instant::now();
-            std::hint::black_box(book.search(std::hint::black_box(q), opts)?);
-            times.push(t.elapsed());
-        }
-        times.sort();
-        per.push((times[times.len() / 2], q));
-        all.extend(times);
+    let (mut medians, mut minimums) = (Vec::new(), Vec::new());
+    for ((q, _), mut t) in cases.iter().zip(times) {
+        t.sort();
+        medians.push(t[t.len() / 2].as_secs_f64());
+        minimums.push(t[0].as_secs_f64());
+        per.push((t[t.len() / 2], q));
+        all.extend(t);
     }
     all.sort();
     let p = |x: f64| all.get(((all.len().max(1) - 1) as f64 * x) as usize).map_or(0.0, |d| d.as_secs_f64() * 1e6);
     println!("{} queries x {reps}: p50 {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs", cases.len(), p(0.5), p(0.9), p(0.99), p(1.0));
     std::hint::black_box(sink);
+    // Robust to a loaded machine (a descheduled call moves a median little, a minimum not at
+    // all): for A/B runs.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64 * 1e6;
+    println!("mean of the per-query medians {:.1} µs, of the minimums {:.1} µs", mean(&medians), mean(&minimums));
     per.sort_by_key(|p| std::cmp::Reverse(p.0));
     println!("slowest (median of {reps}):");
-    for (d, q) in per.iter().take(10) {
+    for (d, q) in per.iter().take(std::env::var("SLOWEST").ok().and_then(|v| v.parse().ok()).unwrap_or(10)) {
         println!("  {:>8.1} µs  {q:?}", d.as_secs_f64() * 1e6);
     }
     Ok(())
@@ -108,7 +126,12 @@ fn main() -> Result<(), codelookup::Error> {
         return time_cases(&book, reps, cold);
     }
     let opts = SearchOptions { limit: 10, ..Default::default() };
+    // `REPEAT=N`: each query is first run N times more (to profile a few queries).
+    let repeat: usize = std::env::var("REPEAT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     for q in &args {
+        for _ in 0..repeat {
+            std::hint::black_box(book.search(q, &opts)?);
+        }
         let t = Instant::now();
         let hits = book.search(q, &opts)?;
         println!("\n{q:?} ({:.1} µs)", t.elapsed().as_secs_f64() * 1e6);

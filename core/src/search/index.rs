@@ -10,13 +10,19 @@
 //! lists are in rank order: reading a list from its start meets the best texts first, and ties
 //! between equally relevant hits are broken by text id.
 //!
-//! Encodings (all little-endian, LEB128 varints):
+//! Stored encodings (all little-endian, LEB128 varints):
 //! - posting list: text ids, the first as is, then the gaps;
 //! - forward list, one entry per word in text order: `varint(term << 1 | has_flags)`, then when
 //!   `has_flags` one byte: bit 0 not core, bit 1 extra (short-title word), bits 2-4 the number
 //!   of parts of a compound (0 for a plain word). Positions are implied: a plain word takes the
 //!   next position, a compound covers the positions of its parts just before it, an extra word
 //!   sits apart (so it never forms a phrase).
+//!
+//! In memory the index is laid out for queries, when the book is opened: each text is one
+//! *record* (node, source, core length, then its forward list) in one byte table, and the
+//! posting lists hold record offsets instead of text ids. Offsets grow with text ids, so lists
+//! keep rank order, and a candidate from a posting list is one random read (its record)
+//! instead of two (the text table, then the forward list).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -32,9 +38,11 @@ use crate::error::{Error, Result};
 use crate::record::NoteKind;
 
 pub(crate) type TermId = u32;
+/// A text, as the offset of its record in the in-memory text table: texts with a smaller
+/// offset come first in the static rank order, as with stored text ids.
 pub(crate) type TextId = u32;
 
-/// Which text of a node a text id stands for, and how long it is.
+/// Which text of a node a text stands for, and how long it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TextMeta {
     pub node: NodeId,
@@ -43,10 +51,10 @@ pub(crate) struct TextMeta {
     pub source: u16,
     /// Number of core words (see [`super::tokenize`]).
     pub core_len: u8,
-    /// Where the text's forward list starts (it ends where the next text's starts): kept
-    /// beside the rest so that a candidate costs one memory access less.
-    pub forward: u32,
 }
+
+/// Bytes of a record before its forward list's length: node (4), source (2), core length (1).
+const RECORD_HEAD: usize = 7;
 
 /// One word of a stored text, as decoded from the forward list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,8 +78,11 @@ const BLOBS: [&str; 6] =
 /// The search index of a book.
 pub(crate) struct SearchIndex {
     terms: Map<Vec<u8>>,
-    texts: Vec<TextMeta>,
-    forward: Vec<u8>,
+    /// One record per text in text-id order: [`RECORD_HEAD`] bytes of [`TextMeta`], the length
+    /// of the forward list as a varint, the forward list.
+    records: Vec<u8>,
+    n_texts: usize,
+    /// Posting lists of record offsets (the first as is, then the gaps).
     postings: Vec<u8>,
     postings_offsets: Vec<u32>,
     /// `cum_df[t]`: number of postings of the terms before `t`.
@@ -85,7 +96,7 @@ impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SearchIndex")
             .field("terms", &self.term_count())
-            .field("texts", &self.texts.len())
+            .field("texts", &self.n_texts)
             .field("bytes", &self.heap_bytes())
             .finish()
     }
@@ -128,18 +139,36 @@ impl SearchIndex {
         SearchIndex::from_parts(parts, data)
     }
 
-    /// Writes the index's blobs (inside the book's write transaction).
+    /// Writes the index's blobs (inside the book's write transaction), in the stored form:
+    /// rebuilt from the in-memory one, with text ids for record offsets.
     pub fn write(&self, conn: &Connection) -> Result<()> {
-        let texts: Vec<u8> = self.texts.iter().flat_map(encode_text).collect();
-        let forward_offsets: Vec<u32> = self.texts.iter().map(|t| t.forward).chain([self.forward.len() as u32]).collect();
-        let values: [&[u8]; 6] = [
-            self.terms.as_fst().as_bytes(),
-            &texts,
-            &self.forward,
-            &encode_u32s(&forward_offsets),
-            &self.postings,
-            &encode_u32s(&self.postings_offsets),
-        ];
+        let mut texts = Vec::with_capacity(8 * self.n_texts);
+        let mut forward = Vec::new();
+        let mut forward_offsets = Vec::with_capacity(self.n_texts + 1);
+        let mut at = Vec::with_capacity(self.n_texts);
+        let mut next = 0;
+        while let Some((meta, words, end)) = self.record(next) {
+            at.push(next);
+            texts.extend(encode_text(&meta));
+            forward_offsets.push(forward.len() as u32);
+            forward.extend_from_slice(words);
+            next = end;
+        }
+        forward_offsets.push(forward.len() as u32);
+        let mut postings = Vec::with_capacity(self.postings.len());
+        let mut postings_offsets = Vec::with_capacity(self.postings_offsets.len());
+        for term in 0..self.term_count() as TermId {
+            postings_offsets.push(postings.len() as u32);
+            let mut last = None;
+            for offset in self.postings(term) {
+                let id = at.binary_search(&offset).map_err(|_| Error::Book("search index: a posting is no record".into()))? as u32;
+                write_varint(&mut postings, last.map_or(id, |l| id - l));
+                last = Some(id);
+            }
+        }
+        postings_offsets.push(postings.len() as u32);
+        let values: [&[u8]; 6] =
+            [self.terms.as_fst().as_bytes(), &texts, &forward, &encode_u32s(&forward_offsets), &postings, &encode_u32s(&postings_offsets)];
         let mut st = conn.prepare("INSERT INTO blobs VALUES (?1, ?2)")?;
         for (name, value) in BLOBS.iter().zip(values) {
             st.execute(params![name, value])?;
@@ -180,18 +209,43 @@ impl SearchIndex {
                 }
             }
         }
+        // The records, checking each forward list; `at[id]` is the record of text `id`.
+        let mut records = Vec::with_capacity(p.forward.len() + (RECORD_HEAD + 2) * n_texts);
+        let mut at: Vec<u32> = Vec::with_capacity(n_texts);
+        let mut words = Vec::new();
+        for (t, ends) in p.texts.iter().zip(p.forward_offsets.windows(2)) {
+            let list = p.forward.get(ends[0] as usize..ends[1] as usize).unwrap_or_default();
+            if !decode_words(list, &mut words) || words.iter().any(|w| w.term as usize >= n_terms) {
+                return Err(bad("forward list corrupt"));
+            }
+            at.push(u32::try_from(records.len()).map_err(|_| bad("too large"))?);
+            records.extend_from_slice(&t.node.to_le_bytes());
+            records.extend_from_slice(&t.source.to_le_bytes());
+            records.push(t.core_len);
+            write_varint(&mut records, list.len() as u32);
+            records.extend_from_slice(list);
+        }
+        u32::try_from(records.len()).map_err(|_| bad("too large"))?;
+        // The posting lists again, of record offsets.
         let mut cum_df = Vec::with_capacity(n_terms + 1);
         let mut total = 0u32;
+        let mut postings = Vec::with_capacity(p.postings.len() * 3 / 2);
+        let mut postings_offsets = Vec::with_capacity(n_terms + 1);
         for t in 0..n_terms {
             cum_df.push(total);
+            postings_offsets.push(u32::try_from(postings.len()).map_err(|_| bad("too large"))?);
             let range = p.postings_offsets[t] as usize..p.postings_offsets[t + 1] as usize;
             let mut it = PostingIter::new(p.postings.get(range).unwrap_or_default());
             let mut last: Option<u32> = None;
+            let mut last_offset = 0;
             for id in it.by_ref() {
                 if id as usize >= n_texts || last.is_some_and(|l| id <= l) {
                     return Err(bad("posting list out of order or range"));
                 }
+                let offset = at[id as usize];
+                write_varint(&mut postings, if last.is_some() { offset - last_offset } else { offset });
                 last = Some(id);
+                last_offset = offset;
                 total += 1;
             }
             if it.broken {
@@ -199,26 +253,10 @@ impl SearchIndex {
             }
         }
         cum_df.push(total);
-        let mut texts = p.texts;
-        for (t, &at) in texts.iter_mut().zip(&p.forward_offsets) {
-            t.forward = at;
-        }
-        let mut index = SearchIndex {
-            terms,
-            texts,
-            forward: p.forward,
-            postings: p.postings,
-            postings_offsets: p.postings_offsets,
-            cum_df,
-            trie,
-            abbreviations: Abbreviations::default(),
-        };
-        let mut words = Vec::new();
-        for id in 0..n_texts as TextId {
-            if !index.decode(id, &mut words) || words.iter().any(|w| w.term as usize >= n_terms) {
-                return Err(bad("forward list corrupt"));
-            }
-        }
+        postings_offsets.push(u32::try_from(postings.len()).map_err(|_| bad("too large"))?);
+        postings.shrink_to_fit();
+        let mut index =
+            SearchIndex { terms, records, n_texts, postings, postings_offsets, cum_df, trie, abbreviations: Abbreviations::default() };
         index.abbreviations = Abbreviations::load(&index);
         Ok(index)
     }
@@ -230,21 +268,36 @@ impl SearchIndex {
 
     /// Number of texts (titles and inclusion terms).
     pub fn text_count(&self) -> usize {
-        self.texts.len()
+        self.n_texts
     }
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.terms.as_fst().as_bytes().len()
-            + self.texts.len() * std::mem::size_of::<TextMeta>()
-            + self.forward.len()
+            + self.records.len()
             + self.postings.len()
             + 4 * (self.postings_offsets.len() + self.cum_df.len())
             + self.trie.heap_bytes()
     }
 
-    pub fn text(&self, id: TextId) -> Option<TextMeta> {
-        self.texts.get(id as usize).copied()
+    /// A text's node and lengths, and its forward list (decode it with [`decode_words`]).
+    pub fn text(&self, text: TextId) -> Option<(TextMeta, &[u8])> {
+        self.record(text).map(|(meta, words, _)| (meta, words))
+    }
+
+    /// The record at `at`: the text, its forward list, and where the next record starts.
+    fn record(&self, at: TextId) -> Option<(TextMeta, &[u8], TextId)> {
+        let at = at as usize;
+        let head = self.records.get(at..at + RECORD_HEAD)?;
+        let meta = TextMeta {
+            node: u32::from_le_bytes([head[0], head[1], head[2], head[3]]),
+            source: u16::from_le_bytes([head[4], head[5]]),
+            core_len: head[6],
+        };
+        let (len, rest) = read_varint(self.records.get(at + RECORD_HEAD..)?)?;
+        let words = rest.get(..len as usize)?;
+        let end = self.records.len() - (rest.len() - words.len());
+        Some((meta, words, end as TextId))
     }
 
     /// The term id of a folded word.
@@ -273,14 +326,9 @@ impl SearchIndex {
     }
 
     /// Terms within `max` edits of `word`, or with `prefix` beginning with a string within
-    /// `max` edits, at most `limit` (see [`TermTrie::near`]).
-    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8)> {
+    /// `max` edits, with their edits and words, at most `limit` (see [`TermTrie::near`]).
+    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8, String)> {
         self.trie.near(word, max, prefix, limit)
-    }
-
-    /// The word of a term.
-    pub fn term_word(&self, term: TermId) -> String {
-        self.terms.as_fst().get_key(u64::from(term)).map(|k| String::from_utf8_lossy(&k).into_owned()).unwrap_or_default()
     }
 
     /// Number of texts holding a term.
@@ -294,7 +342,7 @@ impl SearchIndex {
         at(r.end).saturating_sub(at(r.start))
     }
 
-    /// The texts holding a term, in rank order.
+    /// The texts holding a term, in rank order (as record offsets).
     pub fn postings(&self, term: TermId) -> PostingIter<'_> {
         let (a, b) = (self.postings_offsets.get(term as usize), self.postings_offsets.get(term as usize + 1));
         let bytes = match (a, b) {
@@ -303,38 +351,35 @@ impl SearchIndex {
         };
         PostingIter::new(bytes)
     }
+}
 
-    /// Decodes a text's words into `out`; false if the stored list is malformed.
-    pub fn decode(&self, text: TextId, out: &mut Vec<Word>) -> bool {
-        out.clear();
-        let Some(a) = self.texts.get(text as usize).map(|t| t.forward) else { return false };
-        let b = self.texts.get(text as usize + 1).map_or(self.forward.len() as u32, |t| t.forward);
-        let Some(mut bytes) = self.forward.get(a as usize..b as usize) else { return false };
-        let mut next_pos: u16 = 0;
-        while !bytes.is_empty() {
-            let Some((v, rest)) = read_varint(bytes) else { return false };
+/// Decodes a forward list into `out`; false if it is malformed.
+pub(crate) fn decode_words(mut bytes: &[u8], out: &mut Vec<Word>) -> bool {
+    out.clear();
+    let mut next_pos: u16 = 0;
+    while !bytes.is_empty() {
+        let Some((v, rest)) = read_varint(bytes) else { return false };
+        bytes = rest;
+        let mut flags = 0u8;
+        if v & 1 == 1 {
+            let Some((&f, rest)) = bytes.split_first() else { return false };
+            flags = f;
             bytes = rest;
-            let mut flags = 0u8;
-            if v & 1 == 1 {
-                let Some((&f, rest)) = bytes.split_first() else { return false };
-                flags = f;
-                bytes = rest;
-            }
-            let parts = (flags >> 2) & 7;
-            let extra = flags & FLAG_EXTRA != 0;
-            let (pos, span) = if extra {
-                next_pos = next_pos.saturating_add(2);
-                (next_pos - 1, 1)
-            } else if parts > 0 {
-                (next_pos.saturating_sub(parts as u16), parts)
-            } else {
-                next_pos = next_pos.saturating_add(1);
-                (next_pos - 1, 1)
-            };
-            out.push(Word { term: v >> 1, pos, span, core: flags & FLAG_NOT_CORE == 0 && !extra, extra });
         }
-        true
+        let parts = (flags >> 2) & 7;
+        let extra = flags & FLAG_EXTRA != 0;
+        let (pos, span) = if extra {
+            next_pos = next_pos.saturating_add(2);
+            (next_pos - 1, 1)
+        } else if parts > 0 {
+            (next_pos.saturating_sub(parts as u16), parts)
+        } else {
+            next_pos = next_pos.saturating_add(1);
+            (next_pos - 1, 1)
+        };
+        out.push(Word { term: v >> 1, pos, span, core: flags & FLAG_NOT_CORE == 0 && !extra, extra });
     }
+    true
 }
 
 /// Reads a posting list.
@@ -424,7 +469,7 @@ fn build_parts(data: &BookData) -> Result<Parts> {
             }
         }
         if !words.is_empty() {
-            raw.push(RawText { meta: TextMeta { node: id, source: 0, core_len, forward: 0 }, chars: node.title().chars().count(), words });
+            raw.push(RawText { meta: TextMeta { node: id, source: 0, core_len }, chars: node.title().chars().count(), words });
         }
         for (i, (kind, text)) in data.notes.get(&id).map(|v| v.as_slice()).unwrap_or_default().iter().enumerate() {
             if !is_synonym(*kind) || i >= u16::MAX as usize {
@@ -434,11 +479,7 @@ fn build_parts(data: &BookData) -> Result<Parts> {
             let words: Vec<(u32, u8)> = tok.list.iter().map(|t| (intern(tok.word(t)), flags(t.core, false, t.parts))).collect();
             let core_len = tok.list.iter().filter(|t| t.parts == 0 && t.core).count().min(255) as u8;
             if !words.is_empty() {
-                raw.push(RawText {
-                    meta: TextMeta { node: id, source: i as u16 + 1, core_len, forward: 0 },
-                    chars: text.chars().count(),
-                    words,
-                });
+                raw.push(RawText { meta: TextMeta { node: id, source: i as u16 + 1, core_len }, chars: text.chars().count(), words });
             }
         }
     }
@@ -558,12 +599,7 @@ fn decode_texts(b: &[u8]) -> Result<Vec<TextMeta>> {
         return Err(Error::Book("corrupt code book: search.texts has a partial record".into()));
     }
     Ok(b.chunks_exact(8)
-        .map(|c| TextMeta {
-            node: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-            source: u16::from_le_bytes([c[4], c[5]]),
-            core_len: c[6],
-            forward: 0,
-        })
+        .map(|c| TextMeta { node: u32::from_le_bytes([c[0], c[1], c[2], c[3]]), source: u16::from_le_bytes([c[4], c[5]]), core_len: c[6] })
         .collect())
 }
 

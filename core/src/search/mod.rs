@@ -250,10 +250,16 @@ impl Book {
             }
             cands.extend(texts.into_iter().map(|t| Candidate { node: t.meta.node, score: t.score, tie: t.text as u64, how: How::Text(t) }));
         }
-        // Best match per code, then rank.
-        cands.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)).then(a.tie.cmp(&b.tie)));
+        // Best match per code, then rank: only the first `need` in order. (No two candidates
+        // have the same node and tie, so unstable sorts give the one order.)
+        cands.sort_unstable_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)).then(a.tie.cmp(&b.tie)));
         cands.dedup_by_key(|c| c.node);
-        cands.sort_by(|a, b| b.score.cmp(&a.score).then(a.tie.cmp(&b.tie)).then(a.node.cmp(&b.node)));
+        let rank = |a: &Candidate, b: &Candidate| b.score.cmp(&a.score).then(a.tie.cmp(&b.tie)).then(a.node.cmp(&b.node));
+        if cands.len() > need {
+            cands.select_nth_unstable_by(need - 1, rank);
+            cands.truncate(need);
+        }
+        cands.sort_unstable_by(rank);
 
         let mut tok = Tokens::default();
         Ok(cands.iter().skip(options.offset).take(options.limit).map(|c| self.hit(c, &q, &mut tok)).collect())

@@ -148,17 +148,17 @@ pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query, max_edits: u8) {
             continue;
         }
         slot.fuzzy_edits = d;
-        let mut found: Vec<(u8, u32, TermId)> = index
+        let mut found: Vec<(u8, u32, TermId, String)> = index
             .near(&slot.word, d, slot.last(), MAX_FUZZY_SCAN)
             .into_iter()
-            .filter(|&(term, _)| Some(term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(&term)))
-            .map(|(term, e)| (e, index.df(term), term))
+            .filter(|&(term, _, _)| Some(term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(&term)))
+            .map(|(term, e, word)| (e, index.df(term), term, word))
             .collect();
-        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         found.truncate(MAX_FUZZY_TERMS);
-        found.sort_by_key(|f| f.2);
+        found.sort_unstable_by_key(|f| f.2);
         slot.fuzzy = found.iter().map(|f| (f.2, f.0)).collect();
-        slot.fuzzy_words = found.iter().map(|f| index.term_word(f.2)).collect();
+        slot.fuzzy_words = found.into_iter().map(|f| f.3).collect();
     }
 }
 

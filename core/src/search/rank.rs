@@ -31,7 +31,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::index::{PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
+use super::index::{decode_words, PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
 use super::query::{Query, Slot};
 use crate::book::NodeId;
 
@@ -106,7 +106,8 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
             heap.push(Reverse((id, i)));
         }
     }
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch { words: Vec::with_capacity(64), ..Scratch::default() };
+    out.reserve(cap.min(MIN_OUT));
     let mut examined = 0;
     while let Some(Reverse((id, i))) = heap.pop() {
         // Every list that holds this text: is one of them enough on its own?
@@ -134,8 +135,8 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
         if !listed || !filters.iter_mut().all(|(_, f)| f.iter_mut().any(|l| l.contains(id))) {
             continue;
         }
-        let Some(meta) = index.text(id) else { continue };
-        if !accept(meta.node) || !index.decode(id, &mut scratch.words) {
+        let Some((meta, words)) = index.text(id) else { continue };
+        if !accept(meta.node) || !decode_words(words, &mut scratch.words) {
             continue;
         }
         if let Some(hit) = evaluate(q, id, meta, &mut scratch) {
@@ -147,6 +148,9 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
     }
     out
 }
+
+/// Room reserved for hits at first (a page of 10 ranks 100 candidates).
+const MIN_OUT: usize = 128;
 
 /// A slot is used as a filter while its postings are at most this many times the driver's.
 const FILTER_RATIO: u64 = 64;
@@ -307,11 +311,26 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
         let mut used_abbreviation = false;
         if best.is_none_or(|b| b > Quality { edits: 0, extra: false, kind: ALT }) {
             for alt in &slot.alts {
-                let found: Option<Vec<&Word>> = alt.terms.iter().map(|t| words.iter().find(|w| w.term == *t)).collect();
-                let Some(found) = found else { continue };
-                let start = found.iter().map(|w| w.pos).min().unwrap_or(0);
-                let end = found.iter().map(|w| w.pos + w.span as u16).max().unwrap_or(start);
-                let extra = found.iter().all(|w| w.extra);
+                // The first word of the text for each term of the alternative (none: no match).
+                let found = |t: &TermId| words.iter().find(|w| w.term == *t);
+                let (mut start, mut end, mut extra, mut covered) = (u16::MAX, 0u16, true, 0u32);
+                let mut all = true;
+                for w in alt.terms.iter().map(found) {
+                    let Some(w) = w else {
+                        all = false;
+                        break;
+                    };
+                    start = start.min(w.pos);
+                    end = end.max(w.pos + w.span as u16);
+                    extra &= w.extra;
+                    covered += w.span as u32;
+                }
+                if !all {
+                    continue;
+                }
+                if alt.terms.is_empty() {
+                    (start, end) = (0, 0);
+                }
                 let quality = Quality { edits: 0, extra, kind: ALT };
                 if best.is_some_and(|b| b <= quality) {
                     continue;
@@ -319,14 +338,13 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
                 best = Some(quality);
                 opts.clear();
                 // The words of an alternative form a phrase only when they are consecutive.
-                let covered: u32 = found.iter().map(|w| w.span as u32).sum();
                 if (end - start) as u32 <= covered {
                     opts.push((start, (end - start).min(255) as u8));
                 } else {
                     gapped = true;
                 }
                 used_abbreviation = alt.abbreviation;
-                for w in found {
+                for w in alt.terms.iter().filter_map(found) {
                     cover(&mut covered_bits, w.pos, w.span);
                 }
                 break;

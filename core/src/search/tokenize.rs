@@ -58,6 +58,8 @@ pub(crate) struct Tokens {
     pub list: Vec<Token>,
     /// Token index where each comma clause (at depth 0) begins (kept to reuse its buffer).
     clauses: Vec<usize>,
+    /// The run being read (kept to reuse its buffers: a hit's spans tokenise its text).
+    run: Run,
 }
 
 impl Tokens {
@@ -70,7 +72,8 @@ impl Tokens {
     pub fn tokenize(&mut self, text: &str) {
         self.buf.clear();
         self.list.clear();
-        let mut run = Run::default();
+        let mut run = std::mem::take(&mut self.run);
+        run.reset();
         let mut depth: u32 = 0;
         let mut pos: u16 = 0;
         let mut clauses = std::mem::take(&mut self.clauses);
@@ -109,6 +112,7 @@ impl Tokens {
         self.list.truncate(MAX_TEXT_TOKENS);
         self.qualifier_clauses(&clauses);
         self.clauses = clauses;
+        self.run = run;
     }
 
     /// A comma clause after the first that says what is *not* specified (`Sepsis, unspecified
@@ -171,7 +175,7 @@ impl Tokens {
 }
 
 /// A run of letters and digits, possibly joined by hyphens or apostrophes.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Run {
     /// The folded parts, one after the other (the part being read at the end).
     text: String,
@@ -205,13 +209,21 @@ impl Run {
     }
 }
 
-/// Folds one character into `out`; false when the character is not part of a word.
+/// Folds one character into `out`; false when the character is not part of a word. (ASCII
+/// inline, as nearly every char of the book is; the rest out of line.)
+#[inline]
 pub(crate) fn fold_into(c: char, out: &mut String) -> bool {
     if c.is_ascii_alphanumeric() {
         out.push(c.to_ascii_lowercase());
         return true;
     }
-    if c.is_ascii() || !c.is_alphanumeric() {
+    !c.is_ascii() && fold_other(c, out)
+}
+
+/// [`fold_into`] for a char beyond ASCII.
+#[inline(never)]
+fn fold_other(c: char, out: &mut String) -> bool {
+    if !c.is_alphanumeric() {
         return false;
     }
     let lower = c.to_lowercase().next().unwrap_or(c);

@@ -1,9 +1,8 @@
 //! Typo search over the term dictionary: the terms within one or two edits of a query word.
 //!
 //! The terms are held a second time as a trie in breadth-first order, built when the index is
-//! loaded (a few milliseconds; about 11 bytes a term): a node is its label byte and its number
-//! of children, so a node's children are consecutive and its first child is found from the
-//! counts before it (with a running sum every [`BASE_STEP`] nodes).
+//! loaded (a few milliseconds; about 20 bytes a term): a node is its label byte and where its
+//! children start (they are consecutive, and end where the next node's start).
 //! A walk keeps one row of the edit-distance table per char of the path (only the band of cells
 //! that can be within the budget is computed) and leaves a branch as soon as no cell of its row
 //! is within the budget. Where every cell is at the budget, only a char of the word near that
@@ -24,11 +23,9 @@ pub(crate) const MAX_EDITS: usize = 2;
 pub(crate) struct TermTrie {
     /// The byte on the edge into each node (the root's is unused).
     labels: Vec<u8>,
-    /// The number of children of each node. The first child of node `v` is
-    /// `1 + counts[..v].sum()`.
-    counts: Vec<u8>,
-    /// `bases[i]`: `counts[..BASE_STEP * i].sum()`.
-    bases: Vec<u32>,
+    /// The first child of each node, and one more entry: the children of node `v` are
+    /// `firsts[v] .. firsts[v + 1]` (breadth-first order lays children out as their parents).
+    firsts: Vec<u32>,
     /// Nodes that end a term, one bit each.
     finals: Vec<u64>,
     /// `ranks[i]`: final nodes before `64 * i`.
@@ -42,9 +39,6 @@ enum Ids {
     Short(Vec<u16>),
     Long(Vec<u32>),
 }
-
-/// Nodes per entry of [`TermTrie::bases`].
-const BASE_STEP: usize = 32;
 
 /// Builds a [`TermTrie`] from the terms in increasing order (first in preorder, where a term
 /// adds the nodes its prefix shared with the previous term lacks).
@@ -65,14 +59,7 @@ impl TermTrie {
 
     /// A trie that finds nothing.
     fn empty() -> TermTrie {
-        TermTrie {
-            labels: Vec::new(),
-            counts: Vec::new(),
-            bases: Vec::new(),
-            finals: Vec::new(),
-            ranks: Vec::new(),
-            ids: Ids::Short(Vec::new()),
-        }
+        TermTrie { labels: Vec::new(), firsts: Vec::new(), finals: Vec::new(), ranks: Vec::new(), ids: Ids::Short(Vec::new()) }
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -80,23 +67,19 @@ impl TermTrie {
             Ids::Short(v) => 2 * v.len(),
             Ids::Long(v) => 4 * v.len(),
         };
-        self.labels.len() + self.counts.len() + 4 * self.bases.len() + 8 * self.finals.len() + 4 * self.ranks.len() + ids
+        self.labels.len() + 4 * self.firsts.len() + 8 * self.finals.len() + 4 * self.ranks.len() + ids
     }
 
     fn label(&self, v: usize) -> u8 {
         self.labels.get(v).copied().unwrap_or(0)
     }
 
-    fn count(&self, v: usize) -> usize {
-        self.counts.get(v).copied().unwrap_or(0) as usize
-    }
-
-    /// The first child of node `v` (children are `first .. first + count(v)`).
-    fn first_child(&self, v: usize) -> usize {
-        let block = v / BASE_STEP;
-        let from = block * BASE_STEP;
-        let partial: u32 = self.counts.get(from..v).unwrap_or_default().iter().map(|&c| u32::from(c)).sum();
-        1 + self.bases.get(block).copied().unwrap_or(0) as usize + partial as usize
+    /// The children of node `v`, as a range of nodes.
+    fn children(&self, v: usize) -> std::ops::Range<usize> {
+        match self.firsts.get(v..v + 2) {
+            Some(&[a, b]) => a as usize..(b as usize).max(a as usize),
+            _ => 0..0,
+        }
     }
 
     fn is_final(&self, v: usize) -> bool {
@@ -114,11 +97,12 @@ impl TermTrie {
         }
     }
 
-    /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits, at most
-    /// `limit`, in term order; with `prefix`, the terms that *begin* with a string within `max`
-    /// edits (the least such). Terms at no edit (the word itself; in prefix mode, any term the
-    /// word begins) are left out.
-    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8)> {
+    /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits and their
+    /// words (the walk's path: no look-up in the term dictionary), at most `limit`, in term
+    /// order; with `prefix`, the terms that *begin* with a string within `max` edits (the least
+    /// such). Terms at no edit (the word itself; in prefix mode, any term the word begins) are
+    /// left out.
+    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8, String)> {
         let word: Vec<char> = word.chars().collect();
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
@@ -209,16 +193,15 @@ impl TrieBuilder {
             ranks.push(total);
             total += w.count_ones();
         }
-        let mut bases = Vec::with_capacity(n / BASE_STEP + 1);
-        let mut sum = 0u32;
-        for (v, &c) in counts.iter().enumerate() {
-            if v % BASE_STEP == 0 {
-                bases.push(sum);
-            }
+        let mut firsts = Vec::with_capacity(n + 1);
+        let mut sum = 1u32;
+        for &c in &counts {
+            firsts.push(sum);
             sum += u32::from(c);
         }
+        firsts.push(sum);
         let ids = if fits { Ids::Short(short) } else { Ids::Long(long) };
-        TermTrie { labels, counts, bases, finals, ranks, ids }
+        TermTrie { labels, firsts, finals, ranks, ids }
     }
 }
 
@@ -242,7 +225,7 @@ struct Walk<'a> {
     rows: Vec<u8>,
     /// The path's chars.
     path: Vec<char>,
-    out: Vec<(TermId, u8)>,
+    out: Vec<(TermId, u8, String)>,
 }
 
 impl<'a> Walk<'a> {
@@ -294,11 +277,10 @@ impl<'a> Walk<'a> {
     /// of a path prefix to the whole word (prefix mode). False once `limit` terms are found.
     fn visit(&mut self, v: usize, depth: usize, utf8: Utf8, least: u8, best: u8) -> bool {
         let trie = self.trie;
-        let count = trie.count(v);
-        if count == 0 {
+        let children = trie.children(v);
+        if children.is_empty() {
             return true;
         }
-        let first = trie.first_child(v);
         let open = least < self.max || (self.prefix && best <= self.max) || utf8.pending > 0;
         // Every cell at the budget: a child keeps a cell within it only by the char of the word
         // after a cell at the budget (the diagonal), or by a transposition.
@@ -331,7 +313,8 @@ impl<'a> Walk<'a> {
                 return true;
             }
         }
-        let labels = trie.labels.get(first..first + count).unwrap_or_default();
+        let first = children.start;
+        let labels = trie.labels.get(children).unwrap_or_default();
         for (i, &label) in labels.iter().enumerate() {
             if (open || wanted[..n_wanted].contains(&label)) && !self.edge(first + i, depth, utf8, best) {
                 return false;
@@ -392,7 +375,7 @@ impl<'a> Walk<'a> {
         if next.pending == 0 && self.trie.is_final(c) {
             let d = if self.prefix { best_below } else { self.rows[depth_below * w + n] };
             if d > 0 && d <= self.max {
-                self.out.push((self.trie.term(c), d));
+                self.out.push((self.trie.term(c), d, self.path[..depth_below].iter().collect()));
                 if self.out.len() >= self.limit {
                     return false;
                 }
@@ -475,7 +458,11 @@ mod tests {
             let qc: Vec<char> = q.chars().collect();
             for max in 1..=2u8 {
                 for prefix in [false, true] {
-                    let got = t.near(q, max, prefix, usize::MAX);
+                    let near = t.near(q, max, prefix, usize::MAX);
+                    for (id, _, word) in &near {
+                        assert_eq!(word, sorted[*id as usize], "the word of a term");
+                    }
+                    let got: Vec<(TermId, u8)> = near.into_iter().map(|(id, d, _)| (id, d)).collect();
                     let want: Vec<(TermId, u8)> = sorted
                         .iter()
                         .enumerate()
@@ -503,7 +490,7 @@ mod tests {
             let mut q: Vec<char> = w.chars().collect();
             q.push('z');
             let got = t.near(&q.iter().collect::<String>(), 1, false, 100);
-            assert!(got.contains(&(id as TermId, 1)), "{w}: {got:?}");
+            assert!(got.contains(&(id as TermId, 1, w.to_string())), "{w}: {got:?}");
         }
         assert!(t.heap_bytes() > 0);
     }
