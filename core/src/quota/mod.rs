@@ -88,6 +88,7 @@ mod code_view;
 mod plan;
 mod sqlite;
 mod store;
+mod vfs;
 
 use std::fmt;
 use std::path::Path;

@@ -958,3 +958,26 @@ fn replays_return_the_recorded_reason_after_the_plans_change() {
     assert_eq!(q.view("r", "A00", Some("k1")).expect("replay"), Decision { replayed: true, ..first });
     assert_eq!(q.view("r", "Z00", Some("k6")).expect("replay"), Decision { replayed: true, ..last });
 }
+
+// ---- the quota VFS ----
+
+#[test]
+fn frames_written_through_the_quota_vfs_are_read_by_the_default_vfs() {
+    assert_eq!(vfs::name(), Some("codelookup-quota"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let q = Quota::open(&path, one_plan(None, Window::Lifetime)).expect("open");
+    for i in 0..500 {
+        q.view(&format!("s{}", i % 7), &format!("C{i}"), Some(&format!("k{i}"))).expect("view");
+    }
+    // While the quota is open (its WAL not checkpointed away), a connection of the default VFS
+    // sees every committed view, in this process or another.
+    let plain = rusqlite::Connection::open(&path).expect("open with the default VFS");
+    let rows: i64 = plain.query_row("SELECT count(*) FROM ledger", [], |r| r.get(0)).expect("count");
+    assert_eq!(rows, 500);
+    let check: String = plain.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
+    assert_eq!(check, "ok");
+    // And writes of the default VFS are seen by the quota.
+    plain.execute("UPDATE subjects SET used = used + 1000 WHERE subject = 's0'", []).expect("update");
+    assert_eq!(q.usage("s0").expect("usage").used, 72 + 1000);
+}
