@@ -88,6 +88,7 @@ mod code_view;
 mod plan;
 mod sqlite;
 mod store;
+mod vfs;
 
 use std::fmt;
 use std::path::Path;
@@ -607,6 +608,22 @@ fn views(n: u64) -> &'static str {
 
 /// The sentence a host shows with a decision.
 fn reason(plan: &Plan, allowed: bool, unlocked: bool, used: u64, limit: Option<u64>, reset_at: Option<DateTime<Utc>>) -> String {
+    let mut out = counts_reason(allowed, unlocked, used, limit);
+    if limit.is_some_and(|l| l.saturating_sub(used) == 0) {
+        if let Some(hint) = plan.hint.as_deref().filter(|h| !h.is_empty()) {
+            out.push(' ');
+            out.push_str(hint);
+        }
+        if let (Some(at), Some(tz)) = (reset_at, plan.window.tz()) {
+            out.push_str(&format!(" Views reset at {}.", at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")));
+        }
+    }
+    out
+}
+
+/// The part of [`reason`] that the counts alone determine: all of it while views remain (or
+/// the plan is unlimited); the plan's hint and reset time follow once none remain.
+fn counts_reason(allowed: bool, unlocked: bool, used: u64, limit: Option<u64>) -> String {
     let mut out = String::new();
     if unlocked {
         out.push_str("Already unlocked; not charged. ");
@@ -621,16 +638,21 @@ fn reason(plan: &Plan, allowed: bool, unlocked: bool, used: u64, limit: Option<u
     } else {
         out.push_str(&format!("{remaining} code page {} remaining.", views(remaining)));
     }
-    if remaining == 0 {
-        if let Some(hint) = plan.hint.as_deref().filter(|h| !h.is_empty()) {
-            out.push(' ');
-            out.push_str(hint);
-        }
-        if let (Some(at), Some(tz)) = (reset_at, plan.window.tz()) {
-            out.push_str(&format!(" Views reset at {}.", at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")));
-        }
-    }
     out
+}
+
+/// The reason of a recorded decision, rebuilt from its counts when they determine it (see
+/// [`counts_reason`]); `None` when it also depends on the plan (no views remain). A store may
+/// keep the reason only of the decisions where this is not exactly their reason, and rebuild
+/// the others on replay.
+///
+/// The wording of these sentences is part of the stored format: changing it changes what the
+/// replays of recorded decisions return.
+pub(crate) fn rebuilt_reason(allowed: bool, charged: bool, used: u64, limit: Option<u64>) -> Option<String> {
+    if limit.is_some_and(|l| l.saturating_sub(used) == 0) {
+        return None;
+    }
+    Some(counts_reason(allowed, allowed && !charged, used, limit))
 }
 
 #[cfg(test)]

@@ -826,3 +826,158 @@ fn store_closes_cleanly_when_its_file_vanished() {
     }
     drop(q); // joins the checkpointer; no panic
 }
+
+// ---- the schema and its migrations ----
+
+/// A file as version 1 of the schema wrote it (its DDL and rows as that version inserted them):
+/// a guest who used its one view and was then denied, and a registered subject with a grant of
+/// 3, two charged views and a free re-view.
+#[test]
+fn version_1_file_migrates_with_its_ledger_counters_and_unlocks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v1.db");
+    let t0 = utc(2025, 1, 1, 0, 0);
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch(sqlite::MIGRATIONS[0]).expect("version 1 schema");
+        conn.pragma_update(None, "user_version", 1).expect("user_version");
+        conn.pragma_update(None, "application_id", sqlite::APPLICATION_ID).expect("application_id");
+        let sql = "
+            INSERT INTO subjects VALUES ('g', 'guest', NULL, 0, 1, 0, 2, {t}),
+                                        ('r', 'registered', NULL, 0, 2, 3, 3, {t});
+            INSERT INTO unlocks VALUES ('g', 'E11.9', 0), ('r', 'A00', 0), ('r', 'B00', 0);
+            INSERT INTO ledger VALUES
+              ('g', 'k1', 1, 'E11.9', {t}, 0, 1, 1, 1, 'guest', 1, 1, 0, NULL,
+               '1 of 1 code page view used; 0 remaining. Register to get 5 more views.'),
+              ('g', 2, 2, 'I10', {t}, 0, 0, 0, 0, 'guest', 1, 1, 0, NULL,
+               '0 code page views remaining. Register to get 5 more views.'),
+              ('r', 'kA', 1, 'A00', {t}, 0, 1, 1, 1, 'registered', 1, 9, 8, NULL,
+               '1 of 9 code page views used; 8 remaining.'),
+              ('r', 2, 2, 'B00', {t}, 0, 0, 1, 1, 'registered', 2, 9, 7, NULL,
+               '2 of 9 code page views used; 7 remaining.'),
+              ('r', 'kA2', 3, 'A00', {t}, 0, 1, 1, 0, 'registered', 2, 9, 7, NULL,
+               'Already unlocked; not charged. 2 of 9 code page views used; 7 remaining.');";
+        conn.execute_batch(&sql.replace("{t}", &t0.timestamp_micros().to_string())).expect("version 1 rows");
+    }
+    let clock = Arc::new(ManualClock::new(t0 + Duration::hours(1)));
+    let q = Quota::open_with_clock(&path, Plans::default(), clock).expect("open and migrate");
+
+    // Counters.
+    let g = q.usage("g").expect("usage");
+    assert_eq!((g.plan.as_str(), g.used, g.limit, g.remaining), ("guest", 1, Some(1), Some(0)));
+    let r = q.usage("r").expect("usage");
+    assert_eq!((r.plan.as_str(), r.used, r.limit, r.granted, r.remaining), ("registered", 2, Some(9), 3, Some(7)));
+
+    // The ledger, row by row.
+    let rows = |s: &str| -> Vec<_> {
+        q.ledger(s)
+            .expect("ledger")
+            .into_iter()
+            .map(|e| (e.seq, e.at, e.code, e.request_key, e.allowed, e.charged, e.plan, e.used, e.limit, e.remaining))
+            .collect()
+    };
+    let k = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        rows("g"),
+        [
+            (1, t0, "E11.9".into(), k("k1"), true, true, "guest".into(), 1, Some(1), Some(0)),
+            (2, t0, "I10".into(), None, false, false, "guest".into(), 1, Some(1), Some(0)),
+        ]
+    );
+    assert_eq!(
+        rows("r"),
+        [
+            (1, t0, "A00".into(), k("kA"), true, true, "registered".into(), 1, Some(9), Some(8)),
+            (2, t0, "B00".into(), None, true, true, "registered".into(), 2, Some(9), Some(7)),
+            (3, t0, "A00".into(), k("kA2"), true, false, "registered".into(), 2, Some(9), Some(7)),
+        ]
+    );
+
+    // Replays return the recorded decisions, reasons included.
+    let d = q.view("g", "E11.9", Some("k1")).expect("replay");
+    assert!(d.replayed && d.allowed && d.charged);
+    assert_eq!((d.used, d.remaining, d.limit), (1, Some(0), Some(1)));
+    assert_eq!(d.reason, "1 of 1 code page view used; 0 remaining. Register to get 5 more views.");
+    let d = q.view("r", "A00", Some("kA")).expect("replay");
+    assert_eq!((d.replayed, d.used, d.remaining, d.reason.as_str()), (true, 1, Some(8), "1 of 9 code page views used; 8 remaining."));
+    let d = q.view("r", "A00", Some("kA2")).expect("replay");
+    assert_eq!(
+        (d.replayed, d.charged, d.reason.as_str()),
+        (true, false, "Already unlocked; not charged. 2 of 9 code page views used; 7 remaining.")
+    );
+
+    // Unlocks: re-views are free; new codes are charged, and the ledger numbering goes on.
+    assert!(!q.view("g", "I10", None).expect("view").allowed);
+    let d = q.view("r", "B00", None).expect("re-view");
+    assert!(d.allowed && !d.charged);
+    let d = q.view("r", "C00", Some("kC")).expect("view");
+    assert_eq!((d.charged, d.used, d.remaining), (true, 3, Some(6)));
+    assert_eq!(q.ledger("r").expect("ledger").last().map(|e| e.seq), Some(5));
+    drop(q);
+
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("user_version");
+    assert_eq!(version, SCHEMA_VERSION);
+}
+
+/// Only the reasons that the counts do not rebuild are stored; a replay returns the recorded
+/// sentence even after the host changed the plan's hint.
+#[test]
+fn replays_return_the_recorded_reason_after_the_plans_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let clock = Arc::new(ManualClock::new(utc(2025, 1, 1, 0, 0)));
+    let (first, last) = {
+        let q = Quota::open_with_clock(&path, Plans::default(), clock.clone()).expect("open");
+        q.set_plan("r", "registered").expect("set_plan");
+        let first = q.view("r", "A00", Some("k1")).expect("view");
+        for i in 2..6 {
+            q.view("r", &format!("C{i}"), None).expect("view");
+        }
+        let last = q.view("r", "Z00", Some("k6")).expect("view");
+        assert_eq!(last.reason, "6 of 6 code page views used; 0 remaining. Upgrade for unlimited views.");
+        (first, last)
+    };
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let stored: Vec<String> = conn
+        .prepare("SELECT reason FROM ledger ORDER BY seq")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .expect("reasons");
+    assert_eq!(stored.iter().filter(|r| !r.is_empty()).count(), 1, "{stored:?}");
+    drop(conn);
+
+    let plans = Plans::new(
+        [
+            Plan::new("guest", Some(1), Window::Lifetime),
+            Plan::new("registered", Some(6), Window::Lifetime).with_hint("Now with a different hint."),
+        ],
+        "guest",
+    )
+    .expect("valid plans");
+    let q = Quota::open_with_clock(&path, plans, clock).expect("reopen");
+    assert_eq!(q.view("r", "A00", Some("k1")).expect("replay"), Decision { replayed: true, ..first });
+    assert_eq!(q.view("r", "Z00", Some("k6")).expect("replay"), Decision { replayed: true, ..last });
+}
+
+// ---- the quota VFS ----
+
+#[test]
+fn frames_written_through_the_quota_vfs_are_read_by_the_default_vfs() {
+    assert_eq!(vfs::name(), Some("codelookup-quota"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    let q = Quota::open(&path, one_plan(None, Window::Lifetime)).expect("open");
+    for i in 0..500 {
+        q.view(&format!("s{}", i % 7), &format!("C{i}"), Some(&format!("k{i}"))).expect("view");
+    }
+    // While the quota is open (its WAL not checkpointed away), a connection of the default VFS
+    // sees every committed view, in this process or another.
+    let plain = rusqlite::Connection::open(&path).expect("open with the default VFS");
+    let rows: i64 = plain.query_row("SELECT count(*) FROM ledger", [], |r| r.get(0)).expect("count");
+    assert_eq!(rows, 500);
+    let check: String = plain.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
+    assert_eq!(check, "ok");
+    // And writes of the default VFS are seen by the quota.
+    plain.execute("UPDATE subjects SET used = used + 1000 WHERE subject = 's0'", []).expect("update");
+    assert_eq!(q.usage("s0").expect("usage").used, 72 + 1000);
+}
