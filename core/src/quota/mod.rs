@@ -74,8 +74,9 @@
 //! stays consistent (never corrupt), and the ledger and the counters still agree. A lost charged
 //! view simply becomes free again, which favours the subject. Hosts that need every decision to
 //! survive a power loss open the store with [`Synchronous::Full`], which fsyncs the WAL at each
-//! commit; on the benchmark machine that costs about 4 ms per decision (about 250 decisions/s
-//! instead of 7,000; see BENCHMARKS.md).
+//! commit; on the benchmark machine that costs about 0.3 ms per decision when it is idle
+//! (3,500 decisions/s instead of 11,900) and up to 4 ms when its disk is busy; see
+//! BENCHMARKS.md.
 //!
 //! # Storage
 //!
