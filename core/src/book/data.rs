@@ -127,6 +127,12 @@ impl<'a> NodeRef<'a> {
         self.nodes.shared.get(self.node.shared as usize)
     }
 
+    /// [`NodeRef::code`] as a shared string: the book's copy for a node with children, a new
+    /// one for a leaf.
+    pub fn shared_code(&self) -> Arc<str> {
+        self.shared().map_or_else(|| self.code().into(), |s| s.code.clone())
+    }
+
     /// Whether the source gives a short title different from the title.
     pub fn has_short_title(&self) -> bool {
         self.node.short_len != 0

@@ -91,7 +91,7 @@ impl CodeIndex {
 
     /// The nodes carrying `key`, ordered by code system; empty when none.
     pub fn get(&self, key: &[u8]) -> &[NodeId] {
-        self.exact.get(key).map_or(&[], |(start, count)| &self.by_key[start..start + count])
+        self.entries(key).0
     }
 
     /// The system and billable flag of each node [`CodeIndex::get`] returns, in the same order,

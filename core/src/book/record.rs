@@ -13,11 +13,8 @@ impl Book {
     /// A parent or child: the shared texts of a node with children, copies for a leaf.
     pub(crate) fn code_ref(&self, id: NodeId) -> CodeRef {
         let n = self.data().nodes.at(id);
-        let (code, title) = match n.shared() {
-            Some(s) => (s.code.clone(), s.title.clone()),
-            None => (n.code().into(), n.title().into()),
-        };
-        CodeRef { code, title, kind: n.kind, billable: n.billable }
+        let title = n.shared().map_or_else(|| n.title().into(), |s| s.title.clone());
+        CodeRef { code: n.shared_code(), title, kind: n.kind, billable: n.billable }
     }
 
     /// The full record of one node.
@@ -45,8 +42,7 @@ impl Book {
             if list.is_empty() {
                 continue;
             }
-            let n = data.nodes.at(holder);
-            let source: std::sync::Arc<str> = n.shared().map_or_else(|| n.code().into(), |s| s.code.clone());
+            let source = data.nodes.at(holder).shared_code();
             for (kind, text) in list {
                 if inherited && *kind == NoteKind::InclusionTerm {
                     continue;

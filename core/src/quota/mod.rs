@@ -63,10 +63,10 @@
 //! [`Synchronous::Normal`]). Every decision is one transaction, committed before `view` returns.
 //! A crash or `SIGKILL` of the host process, at any moment, loses no committed decision and
 //! doubles none: the committed transaction is already in the WAL file, where every later connection reads
-//! it, and an interrupted one is rolled back whole (a batch of [`Quota::view_many`] too: it is
-//! one transaction) (the crash test kills worker
+//! it, and an interrupted one is rolled back whole, a batch of [`Quota::view_many`] too (it is
+//! one transaction). The crash test kills worker
 //! processes with `SIGKILL` mid-view, round after round, and checks that every decision a worker
-//! saw as charged is in the ledger, charged, exactly once, and that the counters equal the ledger).
+//! saw as charged is in the ledger, charged, exactly once, and that the counters equal the ledger.
 //! A power loss or an operating-system crash is different: the WAL is only fsynced when it is
 //! checkpointed into the file (every 16 MiB of WAL, a few thousand decisions, by a background
 //! thread of the [`SqliteStore`], off the callers' path), so the decisions
