@@ -193,15 +193,15 @@ pub struct PcsAxis {
     pub definition: Option<String>,
 }
 
-impl From<core::PcsAxis> for PcsAxis {
-    fn from(a: core::PcsAxis) -> PcsAxis {
+impl From<&core::PcsAxis> for PcsAxis {
+    fn from(a: &core::PcsAxis) -> PcsAxis {
         let core::PcsAxis { position, name, value, label, definition } = a;
         PcsAxis {
-            position: position.into(),
+            position: (*position).into(),
             name: name.to_string(),
             value: value.to_string(),
             label: label.to_string(),
-            definition: definition.map(|d| d.to_string()),
+            definition: definition.as_ref().map(|d| d.to_string()),
         }
     }
 }
@@ -386,12 +386,12 @@ impl From<core::CodeRecord> for CodeRecord {
             title,
             short_title,
             billable,
-            parents: convert(parents),
+            parents: parents.iter().cloned().map(Into::into).collect(),
             children: convert(children),
             billable_descendants,
-            notes: convert(notes),
+            notes: notes.iter().cloned().map(Into::into).collect(),
             seventh_character: seventh_character.map(Into::into),
-            pcs_axes: convert(pcs_axes),
+            pcs_axes: pcs_axes.iter().map(|a| PcsAxis::from(&**a)).collect(),
             hcpcs: hcpcs.map(Into::into),
             description,
             clinician_descriptors,

@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use codelookup::code::{Key, System};
 use codelookup::record::{
-    CodeRecord, CodeRef, CodeStatus, HcpcsInfo, History, NodeKind, Note, NoteKind, PcsAxis, SeventhCharacter, TitleChange,
+    CodeRecord, CodeRef, CodeStatus, HcpcsInfo, History, NodeKind, Note, NoteKind, Notes, PcsAxis, SeventhCharacter, TitleChange,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -52,10 +52,20 @@ macro_rules! convert_as_str {
 
 convert_as_str!(System, NodeKind, NoteKind, Key);
 
-/// Shared text (NCCI rationales).
-impl Convert for std::sync::Arc<str> {
+/// Text shared with the book (`Arc<str>` through the impl for `Arc` below).
+impl Convert for str {
     fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(PyString::new(py, self).into_any())
+    }
+}
+
+/// Parts shared with the book (texts, lists of parents, PCS axes) convert as what they hold.
+impl<T: Convert + ?Sized> Convert for std::sync::Arc<T> {
+    fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (**self).attr(py)
+    }
+    fn plain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (**self).plain(py)
     }
 }
 
@@ -84,14 +94,36 @@ impl<T: Convert> Convert for Option<T> {
     }
 }
 
-impl<T: Convert> Convert for Vec<T> {
+/// A new `list`.
+fn list<'a, 'py, T: Convert + 'a>(py: Python<'py>, items: impl Iterator<Item = &'a T>, plain: bool) -> PyResult<Bound<'py, PyAny>> {
+    let items = items.map(|v| if plain { v.plain(py) } else { v.attr(py) }).collect::<PyResult<Vec<_>>>()?;
+    Ok(PyList::new(py, items)?.into_any())
+}
+
+impl<T: Convert> Convert for [T] {
     fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let items = self.iter().map(|v| v.attr(py)).collect::<PyResult<Vec<_>>>()?;
-        Ok(PyList::new(py, items)?.into_any())
+        list(py, self.iter(), false)
     }
     fn plain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let items = self.iter().map(|v| v.plain(py)).collect::<PyResult<Vec<_>>>()?;
-        Ok(PyList::new(py, items)?.into_any())
+        list(py, self.iter(), true)
+    }
+}
+
+impl<T: Convert> Convert for Vec<T> {
+    fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.as_slice().attr(py)
+    }
+    fn plain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.as_slice().plain(py)
+    }
+}
+
+impl Convert for Notes {
+    fn attr<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        list(py, self.iter(), false)
+    }
+    fn plain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        list(py, self.iter(), true)
     }
 }
 

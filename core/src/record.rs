@@ -3,9 +3,11 @@
 //! names, and the Node binding uses the same names in camelCase (`billable_descendants` is
 //! `billableDescendants`), as JavaScript code expects.
 //!
-//! Texts that many records repeat (the codes and titles of parents, note texts and their
-//! sources, PCS axis names and labels) are `Arc<str>` shared with the book, so a lookup does
-//! not copy them; they serialise, compare and print like strings (`&*note.text` is a `&str`).
+//! What many records repeat is shared with the book instead of copied, so that a lookup does
+//! not rebuild it: the chain of parents (`Arc<[CodeRef]>`, one per node with children), the
+//! notes ([`Notes`]: one shared list per code that prints notes), the PCS axes (`Arc<PcsAxis>`),
+//! and the texts inside them (`Arc<str>`). They serialise, compare and print like plain lists and
+//! strings (`&*note.text` is a `&str`).
 
 use std::sync::Arc;
 
@@ -129,6 +131,123 @@ pub struct Note {
     pub inherited: bool,
 }
 
+/// The instructional notes of a record, read as one list: the code's own first, then those
+/// inherited from each ancestor, nearest first.
+///
+/// The book keeps one shared list per code that prints notes, so a record holds a few shared
+/// parts instead of a copy of each note. Read it like a slice: [`Notes::iter`] (or `for note in
+/// &record.notes`), [`Notes::len`], [`Notes::get`]; it compares and serialises as one list, and
+/// [`Notes::to_vec`] copies it out.
+///
+/// ```
+/// let book = codelookup::Book::open_default()?;
+/// let rec = book.lookup("E11.9", None)?;
+/// // The code's own notes first, then those it inherits from E11 and from Chapter 4.
+/// assert!(rec.notes.iter().take_while(|n| !n.inherited).all(|n| &*n.source == "E11.9"));
+/// let inherited: Vec<&str> = rec.notes.iter().filter(|n| n.inherited).map(|n| &*n.source).collect();
+/// assert_eq!((inherited.first(), inherited.last()), (Some(&"E11"), Some(&"Chapter 4")));
+/// assert_eq!(rec.notes.len(), rec.notes.iter().count());
+/// # Ok::<(), codelookup::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Notes {
+    /// The code's own notes.
+    own: Option<Arc<[Note]>>,
+    /// The notes inherited from each ancestor that prints some, nearest first.
+    inherited: Arc<[Arc<[Note]>]>,
+}
+
+impl Notes {
+    /// Notes made of shared parts: the code's own, then the inherited ones.
+    pub(crate) fn from_parts(own: Option<Arc<[Note]>>, inherited: Arc<[Arc<[Note]>]>) -> Notes {
+        Notes { own, inherited }
+    }
+
+    /// Every note, in order.
+    pub fn iter(&self) -> NotesIter<'_> {
+        NotesIter { parts: self.inherited.iter(), part: self.own.as_deref().unwrap_or_default().iter() }
+    }
+
+    /// The number of notes.
+    pub fn len(&self) -> usize {
+        self.own.as_ref().map_or(0, |o| o.len()) + self.inherited.iter().map(|p| p.len()).sum::<usize>()
+    }
+
+    /// Whether there are no notes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The note at `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&Note> {
+        self.iter().nth(index)
+    }
+
+    /// A copy of every note, in order.
+    pub fn to_vec(&self) -> Vec<Note> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl From<Vec<Note>> for Notes {
+    fn from(notes: Vec<Note>) -> Notes {
+        Notes { own: (!notes.is_empty()).then(|| notes.into()), inherited: Arc::from([]) }
+    }
+}
+
+impl FromIterator<Note> for Notes {
+    fn from_iter<I: IntoIterator<Item = Note>>(iter: I) -> Notes {
+        Notes::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl PartialEq for Notes {
+    fn eq(&self, other: &Notes) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Notes {}
+
+impl<'a> IntoIterator for &'a Notes {
+    type Item = &'a Note;
+    type IntoIter = NotesIter<'a>;
+    fn into_iter(self) -> NotesIter<'a> {
+        self.iter()
+    }
+}
+
+impl Serialize for Notes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Notes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Notes, D::Error> {
+        Vec::<Note>::deserialize(deserializer).map(Notes::from)
+    }
+}
+
+/// The iterator of [`Notes::iter`].
+#[derive(Clone, Debug)]
+pub struct NotesIter<'a> {
+    parts: std::slice::Iter<'a, Arc<[Note]>>,
+    part: std::slice::Iter<'a, Note>,
+}
+
+impl<'a> Iterator for NotesIter<'a> {
+    type Item = &'a Note;
+    fn next(&mut self) -> Option<&'a Note> {
+        loop {
+            if let Some(note) = self.part.next() {
+                return Some(note);
+            }
+            self.part = self.parts.next()?.iter();
+        }
+    }
+}
+
 /// The meaning of the 7th character of an ICD-10-CM code (`S72.001A`: `A`, "initial encounter
 /// for closed fracture").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,19 +360,21 @@ pub struct CodeRecord {
     pub short_title: String,
     /// Whether the code is valid on a claim (the order file's flag; for HCPCS, not terminated).
     pub billable: bool,
-    /// Ancestors from the top (chapter or table) down to the direct parent.
-    pub parents: Vec<CodeRef>,
+    /// Ancestors from the top (chapter or table) down to the direct parent; shared by every
+    /// record with the same parent.
+    pub parents: Arc<[CodeRef]>,
     /// Direct children.
     pub children: Vec<CodeRef>,
     /// For a header: every billable code below it, in tabular order. Empty for billable codes.
     pub billable_descendants: Vec<String>,
     /// Instructional notes: the code's own first, then those inherited from each ancestor,
     /// nearest first.
-    pub notes: Vec<Note>,
+    pub notes: Notes,
     /// For ICD-10-CM codes with a 7th character: what it means.
     pub seventh_character: Option<SeventhCharacter>,
-    /// For ICD-10-PCS codes: the seven characters in plain language.
-    pub pcs_axes: Vec<PcsAxis>,
+    /// For ICD-10-PCS codes: the seven characters in plain language (each shared with the
+    /// book's label of that character).
+    pub pcs_axes: Vec<Arc<PcsAxis>>,
     /// For HCPCS codes: the administrative data of the quarterly file.
     pub hcpcs: Option<HcpcsInfo>,
     /// A plain-language description (the CPT consumer descriptor), where the source has one.

@@ -163,15 +163,19 @@ fn lookup_all_returns_each_system() {
 }
 
 #[test]
-fn records_share_the_texts_of_parents_notes_and_pcs_labels() {
-    // Texts every record below a category repeats are shared with the book, not copied.
+fn records_share_parents_notes_and_pcs_axes() {
+    // What every record below a category repeats is shared with the book, not copied.
     let book = Book::open_default().unwrap();
     let (a, b) = (book.lookup("E11.9", None).unwrap(), book.lookup("E11.65", None).unwrap());
     let top: Vec<_> = a.parents.iter().map(|p| p.code.to_string()).collect();
     assert_eq!(top, ["Chapter 4", "E08-E13", "E11"]);
-    for (p, q) in a.parents.iter().zip(&b.parents) {
+    for (p, q) in a.parents.iter().zip(b.parents.iter()) {
         assert!(Arc::ptr_eq(&p.code, &q.code) && Arc::ptr_eq(&p.title, &q.title), "{p:?}");
     }
+    // Siblings share the whole list of parents, and it is the one their parent's children get.
+    let sibling = book.lookup("E11.8", None).unwrap();
+    assert!(Arc::ptr_eq(&a.parents, &sibling.parents));
+    assert!(!Arc::ptr_eq(&a.parents, &b.parents) && b.parents.len() == 4);
     let from_top = |r: &codelookup::record::CodeRecord| -> Vec<codelookup::record::Note> {
         r.notes.iter().filter(|n| top.iter().any(|t| *t == *n.source)).cloned().collect()
     };
@@ -183,9 +187,12 @@ fn records_share_the_texts_of_parents_notes_and_pcs_labels() {
     assert_eq!(&*p.pcs_axes[2].label, "Resection");
     assert!(p.pcs_axes[2].definition.is_some());
     for i in [0, 1, 2, 3, 5, 6] {
-        assert!(Arc::ptr_eq(&p.pcs_axes[i].label, &q.pcs_axes[i].label), "axis {i}");
+        assert!(Arc::ptr_eq(&p.pcs_axes[i], &q.pcs_axes[i]), "axis {i}");
     }
     assert_ne!(p.pcs_axes[4].label, q.pcs_axes[4].label);
+    // The same approach means the same in another table: one shared axis.
+    let other = book.lookup("0DB64ZZ", None).unwrap();
+    assert!(Arc::ptr_eq(&p.pcs_axes[4], &other.pcs_axes[4]), "{:?}", other.pcs_axes[4]);
 }
 
 #[test]

@@ -4,11 +4,11 @@
 //! from the SQLite book file.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::code::System;
 use crate::import::pcs::PcsAxes;
-use crate::record::{NodeKind, NoteKind};
+use crate::record::{CodeRef, NodeKind, Note, NoteKind};
 
 /// Index of a node in [`BookData::nodes`].
 pub(crate) type NodeId = u32;
@@ -54,11 +54,32 @@ const MAX_TITLE: usize = (u16::MAX / 2) as usize;
 const NOT_SHARED: u32 = u32::MAX;
 
 /// The code and title of a node with children, made once so that the records of every code
-/// below it share them instead of copying them.
+/// below it share them instead of copying them; and what the records of its children repeat,
+/// made on first use (see [`BookData::below`]).
 #[derive(Debug)]
 pub(crate) struct SharedNode {
     pub code: Arc<str>,
     pub title: Arc<str>,
+    below: OnceLock<Below>,
+}
+
+/// What the record of every child of a node repeats: its parents, and the notes it inherits.
+#[derive(Debug, Default)]
+pub(crate) struct Below {
+    /// The node's ancestors from the top, then the node itself.
+    pub parents: Arc<[CodeRef]>,
+    /// The inherited parts of the notes printed at the node and at its ancestors, nearest first
+    /// (see [`NoteParts::inherited`]).
+    pub notes: Arc<[Arc<[Note]>]>,
+}
+
+/// The notes printed at one node, as the shared parts of records' [`crate::record::Notes`]:
+/// as the node's own notes, and as its descendants inherit them (without inclusion terms, which
+/// describe only the entry they are printed at; `None` when nothing is inherited).
+#[derive(Debug)]
+pub(crate) struct NoteParts {
+    pub own: Arc<[Note]>,
+    pub inherited: Option<Arc<[Note]>>,
 }
 
 impl Node {
@@ -319,6 +340,8 @@ pub(crate) struct BookData {
     pub nodes: Nodes,
     /// Notes printed at each node, in print order.
     pub notes: NodeMap<Vec<(NoteKind, Arc<str>)>>,
+    /// The same notes as records show them, made by [`BookData::finish`].
+    pub note_parts: NodeMap<NoteParts>,
     /// 7th-character definitions printed at a node: (character, meaning).
     pub seventh: NodeMap<Vec<(char, Box<str>)>>,
     pub hcpcs: NodeMap<super::hcpcs::PackedHcpcs>,
@@ -375,20 +398,56 @@ impl BookData {
             let n = &nodes.list[i];
             if n.end as usize > i + 1 {
                 let r = nodes.at(i as NodeId);
-                shared.push(SharedNode { code: r.code().into(), title: r.title().into() });
+                shared.push(SharedNode { code: r.code().into(), title: r.title().into(), below: OnceLock::new() });
                 nodes.list[i].shared = (shared.len() - 1) as u32;
             }
         }
         shared.shrink_to_fit();
         nodes.shared = shared;
+
+        let nodes = &self.nodes;
+        self.note_parts = self
+            .notes
+            .iter()
+            .map(|(&id, list)| {
+                let holder = nodes.at(id);
+                let source = holder.shared_code();
+                let note = |(kind, text): &(NoteKind, Arc<str>), inherited| Note {
+                    kind: *kind,
+                    text: text.clone(),
+                    source: source.clone(),
+                    inherited,
+                };
+                let own = list.iter().map(|n| note(n, false)).collect();
+                let inherited: Vec<Note> = match holder.end > id + 1 {
+                    true => list.iter().filter(|(kind, _)| *kind != NoteKind::InclusionTerm).map(|n| note(n, true)).collect(),
+                    false => Vec::new(),
+                };
+                (id, NoteParts { own, inherited: (!inherited.is_empty()).then(|| inherited.into()) })
+            })
+            .collect();
     }
 
-    /// The notes printed at `id` (empty for most nodes).
-    pub fn notes_of(&self, id: NodeId) -> &[(NoteKind, Arc<str>)] {
-        match self.nodes[id as usize].has(HAS_NOTES) {
-            true => self.notes.get(&id).map_or(&[], Vec::as_slice),
-            false => &[],
-        }
+    /// What the records of the children of `id` repeat (see [`Below`]). Made on first use and
+    /// kept, so that every record below a node shares one list of parents and one of inherited
+    /// notes; empty for a leaf.
+    pub fn below(&self, id: NodeId) -> &Below {
+        static NOTHING: OnceLock<Below> = OnceLock::new();
+        let node = self.nodes.at(id);
+        let Some(shared) = node.shared() else { return NOTHING.get_or_init(Below::default) };
+        shared.below.get_or_init(|| {
+            let above = node.parent.map(|p| self.below(p));
+            let me = CodeRef { code: shared.code.clone(), title: shared.title.clone(), kind: node.kind, billable: node.billable };
+            let parents = above.iter().flat_map(|a| a.parents.iter().cloned()).chain([me]).collect();
+            let own = self.note_parts_of(id).and_then(|p| p.inherited.clone());
+            let notes = own.into_iter().chain(above.iter().flat_map(|a| a.notes.iter().cloned())).collect();
+            Below { parents, notes }
+        })
+    }
+
+    /// The notes printed at `id` as records show them (`None` for most nodes).
+    pub fn note_parts_of(&self, id: NodeId) -> Option<&NoteParts> {
+        self.nodes[id as usize].has(HAS_NOTES).then(|| self.note_parts.get(&id)).flatten()
     }
 
     /// The 7th-character definitions printed at `id`.

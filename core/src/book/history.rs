@@ -7,6 +7,7 @@
 //! quarterly file's added and termination dates.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection};
@@ -407,9 +408,19 @@ impl Book {
         let parent = (1..r.key.len()).rev().find_map(|n| {
             self.index().get(r.key[..n].as_bytes()).iter().copied().find(|&id| self.data().nodes[id as usize].system == r.system)
         });
-        let mut parents: Vec<_> = parent.map(|p| self.data().ancestors(p).collect::<Vec<_>>()).unwrap_or_default();
-        parents.reverse();
-        parents.extend(parent);
+        // The parents of a node with children are shared; a leaf prefix (rare) adds itself to
+        // its own parents.
+        let data = self.data();
+        let parents = parent.map_or_else(
+            || Arc::from([]),
+            |p| match data.nodes.at(p).shared() {
+                Some(_) => data.below(p).parents.clone(),
+                None => {
+                    let above = data.nodes[p as usize].parent.map(|a| &data.below(a).parents);
+                    above.into_iter().flat_map(|a| a.iter().cloned()).chain([self.code_ref(p)]).collect()
+                }
+            },
+        );
         CodeRecord {
             code: r.system.display(&r.key),
             system: r.system,
@@ -417,10 +428,10 @@ impl Book {
             title: r.title.to_string(),
             short_title: r.title.to_string(),
             billable: false,
-            parents: parents.into_iter().map(|p| self.code_ref(p)).collect(),
+            parents,
             children: Vec::new(),
             billable_descendants: Vec::new(),
-            notes: Vec::new(),
+            notes: Default::default(),
             seventh_character: None,
             pcs_axes: if r.system == System::Icd10pcs && r.key.len() == 7 { self.data().pcs.describe(&r.key) } else { Vec::new() },
             hcpcs: None,

@@ -1,10 +1,12 @@
 //! Assembles a [`CodeRecord`] from the in-memory book: parents, children, inherited notes, the
 //! 7th character, the PCS axes and HCPCS data; and the suggestions of a not-found error.
 
+use std::sync::Arc;
+
 use super::data::NodeId;
 use super::Book;
 use crate::code::{Key, System};
-use crate::record::{CodeRecord, CodeRef, NodeKind, Note, NoteKind, SeventhCharacter};
+use crate::record::{CodeRecord, CodeRef, NodeKind, Notes, SeventhCharacter};
 
 /// How many suggestions a not-found error carries at most.
 const MAX_SUGGESTIONS: usize = 5;
@@ -21,10 +23,11 @@ impl Book {
     pub(crate) fn record(&self, id: NodeId) -> CodeRecord {
         let data = self.data();
         let node = data.nodes.at(id);
-        // Sized up front: growing the record's vectors a push at a time showed up in profiles.
-        let mut parents: Vec<CodeRef> = Vec::with_capacity(data.ancestors(id).count());
-        parents.extend(data.ancestors(id).map(|p| self.code_ref(p)));
-        parents.reverse();
+        // The parents and the inherited notes are lists the book shares between the records
+        // below one node (see `BookData::below`): a record clones two `Arc`s, not each parent
+        // and note.
+        let below = node.parent.map(|p| data.below(p));
+        let parents = below.map_or_else(|| Arc::from([]), |b| b.parents.clone());
         let children = data.children(id).map(|c| self.code_ref(c)).collect();
         let billable_descendants = if node.billable {
             Vec::new()
@@ -32,24 +35,9 @@ impl Book {
             data.descendants(id).filter(|&d| data.nodes[d as usize].billable).map(|d| data.nodes.at(d).code()).collect()
         };
 
-        // The code's own notes, then each ancestor's, nearest first. Inclusion terms describe
-        // the entry they are printed at, so they are not inherited. Texts are shared with the
-        // book, and so are the codes of the ancestors they come from.
-        let holders = || std::iter::once((id, false)).chain(data.ancestors(id).map(|a| (a, true)));
-        let mut notes = Vec::with_capacity(holders().map(|(h, _)| data.notes_of(h).len()).sum());
-        for (holder, inherited) in holders() {
-            let list = data.notes_of(holder);
-            if list.is_empty() {
-                continue;
-            }
-            let source = data.nodes.at(holder).shared_code();
-            for (kind, text) in list {
-                if inherited && *kind == NoteKind::InclusionTerm {
-                    continue;
-                }
-                notes.push(Note { kind: *kind, text: text.clone(), source: source.clone(), inherited });
-            }
-        }
+        // The code's own notes, then those it inherits, nearest first.
+        let own_notes = data.note_parts_of(id).map(|p| p.own.clone());
+        let notes = Notes::from_parts(own_notes, below.map_or_else(|| Arc::from([]), |b| b.notes.clone()));
 
         let seventh_character = (node.system == System::Icd10cm && node.key().len() == 7)
             .then(|| {

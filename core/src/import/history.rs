@@ -67,7 +67,12 @@ pub fn year_bit(fy: u16) -> u32 {
 
 /// The fiscal years of a mask, ascending.
 pub fn years(mask: u32) -> impl Iterator<Item = u16> {
-    (0..32u16).filter(move |i| mask & (1 << i) != 0).map(|i| FIRST_FISCAL_YEAR + i)
+    let mut rest = mask;
+    std::iter::from_fn(move || {
+        let bit = rest.trailing_zeros();
+        rest &= rest.wrapping_sub(1);
+        (bit < 32).then(|| FIRST_FISCAL_YEAR + bit as u16)
+    })
 }
 
 /// The fiscal year a date of service falls in.

@@ -76,6 +76,8 @@ pub struct AxisLabelRow {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PcsAxes {
     rows: Vec<AxisLabelRow>,
+    /// Each row as the [`PcsAxis`] that records share (rows with the same meaning share one).
+    axes: Vec<Arc<PcsAxis>>,
     /// (prefix, position, value) -> row; the prefix packed by [`prefix_key`].
     index: FxHashMap<(u64, u8, char), u32>,
     /// (scope, position) -> a row whose axis name applies there; the scope is the table for
@@ -300,9 +302,36 @@ impl PcsAxes {
                 section_names.insert(key, name.clone());
             }
         }
-        let mut axes = PcsAxes { rows, index, names, section_names, split_tables };
+        let mut axes = PcsAxes { rows, axes: Vec::new(), index, names, section_names, split_tables };
         axes.rows.shrink_to_fit();
+        axes.share_axes();
         axes
+    }
+
+    /// Makes [`PcsAxes::axes`] from the rows: one shared [`PcsAxis`] per distinct meaning (the
+    /// same approach or device means the same in hundreds of tables).
+    fn share_axes(&mut self) {
+        // (position, name, value, label, definition): what an axis shows.
+        type Meaning<'a> = (u8, &'a str, &'a str, &'a str, Option<&'a str>);
+        let mut seen: HashMap<Meaning<'_>, Arc<PcsAxis>> = HashMap::new();
+        self.axes = self
+            .rows
+            .iter()
+            .map(|r| {
+                let key = (r.position, &*r.axis_name, &*r.value, &*r.label, r.definition.as_deref());
+                seen.entry(key)
+                    .or_insert_with(|| {
+                        Arc::new(PcsAxis {
+                            position: r.position,
+                            name: r.axis_name.clone(),
+                            value: r.value.clone(),
+                            label: r.label.clone(),
+                            definition: r.definition.clone(),
+                        })
+                    })
+                    .clone()
+            })
+            .collect();
     }
 
     /// The seven characters of a code in plain language, one [`PcsAxis`] per character (a
@@ -315,8 +344,13 @@ impl PcsAxes {
     /// else the one most tables of the section use, else the usual Medical and Surgical name),
     /// with an empty `label` and no definition: the caller decides what to show instead.
     /// Cost: a few hash look-ups per position; no I/O.
-    pub fn describe(&self, code: &str) -> Vec<PcsAxis> {
-        let chars: Vec<char> = code.trim().chars().take(7).collect();
+    pub fn describe(&self, code: &str) -> Vec<Arc<PcsAxis>> {
+        let mut buf = ['\0'; 7];
+        let mut len = 0;
+        for (slot, c) in buf.iter_mut().zip(code.trim().chars()) {
+            (*slot, len) = (c, len + 1);
+        }
+        let chars = &buf[..len];
         (0..chars.len())
             .map(|i| {
                 let p = (i + 1) as u8;
@@ -329,28 +363,22 @@ impl PcsAxes {
                     self.lookup(&chars[..3], p, value)
                 };
                 match found {
-                    Some(r) => PcsAxis {
+                    Some(axis) => axis.clone(),
+                    None => Arc::new(PcsAxis {
                         position: p,
-                        name: r.axis_name.clone(),
-                        value: r.value.clone(),
-                        label: r.label.clone(),
-                        definition: r.definition.clone(),
-                    },
-                    None => PcsAxis {
-                        position: p,
-                        name: self.axis_name(&chars, p),
+                        name: self.axis_name(chars, p),
                         value: value.to_string().into(),
                         label: "".into(),
                         definition: None,
-                    },
+                    }),
                 }
             })
             .collect()
     }
 
-    fn lookup(&self, prefix: &[char], position: u8, value: char) -> Option<&AxisLabelRow> {
+    fn lookup(&self, prefix: &[char], position: u8, value: char) -> Option<&Arc<PcsAxis>> {
         let key = (prefix_key(prefix)?, position, value);
-        self.index.get(&key).and_then(|&i| self.rows.get(i as usize))
+        self.index.get(&key).and_then(|&i| self.axes.get(i as usize))
     }
 
     fn axis_name(&self, chars: &[char], p: u8) -> Arc<str> {
@@ -379,6 +407,7 @@ impl PcsAxes {
             }
         }
         share_texts(&mut self.rows);
+        self.share_axes();
         added
     }
 }
