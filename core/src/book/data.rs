@@ -68,18 +68,10 @@ pub(crate) struct SharedNode {
 pub(crate) struct Below {
     /// The node's ancestors from the top, then the node itself.
     pub parents: Arc<[CodeRef]>,
-    /// The inherited parts of the notes printed at the node and at its ancestors, nearest first
-    /// (see [`NoteParts::inherited`]).
+    /// The notes printed at the node and at each ancestor as their descendants inherit them
+    /// (without inclusion terms, which describe only the entry they are printed at), one part
+    /// per node that prints some, nearest first.
     pub notes: Arc<[Arc<[Note]>]>,
-}
-
-/// The notes printed at one node, as the shared parts of records' [`crate::record::Notes`]:
-/// as the node's own notes, and as its descendants inherit them (without inclusion terms, which
-/// describe only the entry they are printed at; `None` when nothing is inherited).
-#[derive(Debug)]
-pub(crate) struct NoteParts {
-    pub own: Arc<[Note]>,
-    pub inherited: Option<Arc<[Note]>>,
 }
 
 impl Node {
@@ -340,8 +332,6 @@ pub(crate) struct BookData {
     pub nodes: Nodes,
     /// Notes printed at each node, in print order.
     pub notes: NodeMap<Vec<(NoteKind, Arc<str>)>>,
-    /// The same notes as records show them, made by [`BookData::finish`].
-    pub note_parts: NodeMap<NoteParts>,
     /// 7th-character definitions printed at a node: (character, meaning).
     pub seventh: NodeMap<Vec<(char, Box<str>)>>,
     pub hcpcs: NodeMap<super::hcpcs::PackedHcpcs>,
@@ -404,28 +394,6 @@ impl BookData {
         }
         shared.shrink_to_fit();
         nodes.shared = shared;
-
-        let nodes = &self.nodes;
-        self.note_parts = self
-            .notes
-            .iter()
-            .map(|(&id, list)| {
-                let holder = nodes.at(id);
-                let source = holder.shared_code();
-                let note = |(kind, text): &(NoteKind, Arc<str>), inherited| Note {
-                    kind: *kind,
-                    text: text.clone(),
-                    source: source.clone(),
-                    inherited,
-                };
-                let own = list.iter().map(|n| note(n, false)).collect();
-                let inherited: Vec<Note> = match holder.end > id + 1 {
-                    true => list.iter().filter(|(kind, _)| *kind != NoteKind::InclusionTerm).map(|n| note(n, true)).collect(),
-                    false => Vec::new(),
-                };
-                (id, NoteParts { own, inherited: (!inherited.is_empty()).then(|| inherited.into()) })
-            })
-            .collect();
     }
 
     /// What the records of the children of `id` repeat (see [`Below`]). Made on first use and
@@ -439,15 +407,26 @@ impl BookData {
             let above = node.parent.map(|p| self.below(p));
             let me = CodeRef { code: shared.code.clone(), title: shared.title.clone(), kind: node.kind, billable: node.billable };
             let parents = above.iter().flat_map(|a| a.parents.iter().cloned()).chain([me]).collect();
-            let own = self.note_parts_of(id).and_then(|p| p.inherited.clone());
-            let notes = own.into_iter().chain(above.iter().flat_map(|a| a.notes.iter().cloned())).collect();
+            let inherited = |(kind, _): &&(NoteKind, Arc<str>)| *kind != NoteKind::InclusionTerm;
+            let mine: Arc<[Note]> = self.notes_of(id).iter().filter(inherited).map(|n| self.note(id, n, true)).collect();
+            let mine = (!mine.is_empty()).then_some(mine);
+            let notes = mine.into_iter().chain(above.iter().flat_map(|a| a.notes.iter().cloned())).collect();
             Below { parents, notes }
         })
     }
 
-    /// The notes printed at `id` as records show them (`None` for most nodes).
-    pub fn note_parts_of(&self, id: NodeId) -> Option<&NoteParts> {
-        self.nodes[id as usize].has(HAS_NOTES).then(|| self.note_parts.get(&id)).flatten()
+    /// The notes printed at `id` (empty for most nodes).
+    pub fn notes_of(&self, id: NodeId) -> &[(NoteKind, Arc<str>)] {
+        match self.nodes[id as usize].has(HAS_NOTES) {
+            true => self.notes.get(&id).map_or(&[], Vec::as_slice),
+            false => &[],
+        }
+    }
+
+    /// A note printed at `holder` as a record shows it: the text shared with the book, the
+    /// holder's code as its source (shared for a node with children).
+    pub fn note(&self, holder: NodeId, (kind, text): &(NoteKind, Arc<str>), inherited: bool) -> Note {
+        Note { kind: *kind, text: text.clone(), source: self.nodes.at(holder).shared_code(), inherited }
     }
 
     /// The 7th-character definitions printed at `id`.

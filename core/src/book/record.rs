@@ -35,9 +35,10 @@ impl Book {
             data.descendants(id).filter(|&d| data.nodes[d as usize].billable).map(|d| data.nodes.at(d).code()).collect()
         };
 
-        // The code's own notes, then those it inherits, nearest first.
-        let own_notes = data.note_parts_of(id).map(|p| p.own.clone());
-        let notes = Notes::from_parts(own_notes, below.map_or_else(|| Arc::from([]), |b| b.notes.clone()));
+        // The code's own notes (most codes have none), then those it inherits, nearest first.
+        let own = data.notes_of(id);
+        let own = (!own.is_empty()).then(|| own.iter().map(|n| data.note(id, n, false)).collect());
+        let notes = Notes::from_parts(own, below.map_or_else(|| Arc::from([]), |b| b.notes.clone()));
 
         let seventh_character = (node.system == System::Icd10cm && node.key().len() == 7)
             .then(|| {
