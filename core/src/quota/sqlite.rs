@@ -113,8 +113,11 @@ const PAGE_SIZE: i64 = 1024;
 /// WAL file is truncated back to [`WAL_SIZE_LIMIT`] afterwards.
 const CHECKPOINT_BYTES: i64 = 16 << 20;
 
-/// The largest WAL file left on disk after a checkpoint (`PRAGMA journal_size_limit`).
-const WAL_SIZE_LIMIT: i64 = 32 << 20;
+/// The largest WAL file left on disk after a checkpoint (`PRAGMA journal_size_limit`): the
+/// bound at which callers checkpoint themselves, so that the WAL is not truncated (by the first
+/// commit after a checkpoint, on a caller's path) in normal operation, only after it outgrew
+/// that bound. The checkpointer's rounds let it grow past the threshold while they run.
+const WAL_SIZE_LIMIT: i64 = CHECKPOINT_BYTES * checkpoint::FALLBACK_FACTOR;
 
 /// How hard a commit pushes data to the disk (`PRAGMA synchronous`). See the module's
 /// `# Durability` section.

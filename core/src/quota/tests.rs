@@ -780,11 +780,36 @@ fn background_checkpoints_keep_the_wal_small() {
     assert_eq!(q.usage("s7").expect("usage").used, 60);
 }
 
+/// A new file store checkpointing every `bytes` of WAL (the directory goes with it).
+fn checkpointing_store(bytes: i64) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open_checkpointing_at(&dir.path().join("q.db"), &SqliteOptions::default(), bytes).expect("open");
+    (dir, store)
+}
+
+#[test]
+fn checkpointer_rounds_stop_when_caught_up_or_falling_behind() {
+    use super::checkpoint::{CATCH_UP_FRAMES, FALLBACK_FACTOR};
+    // 16 MiB of 1 KiB pages: a threshold of 16,384 frames.
+    let (_dir, store) = checkpointing_store(16 << 20);
+    let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
+    let threshold = 16 << 10;
+    wal.committed(20_000);
+    // Little left to copy: the last step (writers held off) can start.
+    assert!(wal.rounds_done(20_000));
+    assert!(wal.rounds_done(20_000 - CATCH_UP_FRAMES));
+    // More: another round alongside the writers.
+    assert!(!wal.rounds_done(20_000 - CATCH_UP_FRAMES - 1));
+    assert!(!wal.rounds_done(0));
+    // The WAL keeps growing faster than the rounds copy: stop before the callers would
+    // checkpoint themselves.
+    wal.committed(((FALLBACK_FACTOR - 1) * threshold) as std::ffi::c_int);
+    assert!(wal.rounds_done(0));
+}
+
 #[test]
 fn caller_checkpoints_when_the_wal_outgrows_the_checkpointer() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("q.db");
-    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 16 << 10).expect("open");
+    let (_dir, store) = checkpointing_store(16 << 10);
     let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
     let threshold = 16;
     // Past 4 thresholds: once, then again only a threshold later.
