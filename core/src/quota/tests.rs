@@ -548,6 +548,25 @@ fn missing_directory_is_a_clear_storage_error() {
 }
 
 #[test]
+fn new_files_get_2_kib_pages_and_older_files_keep_theirs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page_size = |store: &SqliteStore| -> i64 { store.conn().pragma_query_value(None, "page_size", |r| r.get(0)).expect("page size") };
+    let new = SqliteStore::open(dir.path().join("new.db")).expect("open new");
+    assert_eq!(page_size(&new), 2048);
+    // A file started by an earlier release, with 1 KiB pages (its header written, no tables yet).
+    let old_path = dir.path().join("old.db");
+    let raw = rusqlite::Connection::open(&old_path).expect("open raw");
+    raw.pragma_update(None, "page_size", 1024).expect("page size");
+    raw.pragma_update(None, "application_id", super::sqlite::APPLICATION_ID).expect("application id");
+    drop(raw);
+    let old = SqliteStore::open(&old_path).expect("open old");
+    assert_eq!(page_size(&old), 1024);
+    let q = Quota::with_store(old, one_plan(Some(2), Window::Lifetime), Arc::new(SystemClock));
+    assert!(q.view("s", "A", Some("k")).expect("view").charged);
+    assert!(q.view("s", "A", Some("k")).expect("replay").replayed);
+}
+
+#[test]
 fn durability_setting_is_applied() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
@@ -759,7 +778,7 @@ fn wal_len(path: &std::path::Path) -> u64 {
 fn background_checkpoints_keep_the_wal_small() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
-    // A 64 KiB threshold: 64 pages of 1 KiB.
+    // A 64 KiB threshold: 32 pages of 2 KiB.
     let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 64 << 10).expect("open");
     assert!(store.checkpointer.is_some());
     let autocheckpoint: i64 = store.conn().pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).expect("pragma");
@@ -780,26 +799,27 @@ fn background_checkpoints_keep_the_wal_small() {
     assert_eq!(q.usage("s7").expect("usage").used, 60);
 }
 
-/// A new file store checkpointing every `bytes` of WAL (the directory goes with it).
-fn checkpointing_store(bytes: i64) -> (tempfile::TempDir, SqliteStore) {
+/// A new file store checkpointing every `bytes` of WAL (the directory goes with it), and that
+/// threshold in frames (pages).
+fn checkpointing_store(bytes: i64) -> (tempfile::TempDir, SqliteStore, i64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open_checkpointing_at(&dir.path().join("q.db"), &SqliteOptions::default(), bytes).expect("open");
-    (dir, store)
+    let page: i64 = store.conn().pragma_query_value(None, "page_size", |r| r.get(0)).expect("page size");
+    (dir, store, bytes / page)
 }
 
 #[test]
 fn checkpointer_rounds_stop_when_caught_up_or_falling_behind() {
     use super::checkpoint::{CATCH_UP_FRAMES, FALLBACK_FACTOR};
-    // 16 MiB of 1 KiB pages: a threshold of 16,384 frames.
-    let (_dir, store) = checkpointing_store(16 << 20);
+    let (_dir, store, threshold) = checkpointing_store(16 << 20);
     let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
-    let threshold = 16 << 10;
-    wal.committed(20_000);
+    let frames = threshold + 1000;
+    wal.committed(frames as std::ffi::c_int);
     // Little left to copy: the last step (writers held off) can start.
-    assert!(wal.rounds_done(20_000));
-    assert!(wal.rounds_done(20_000 - CATCH_UP_FRAMES));
+    assert!(wal.rounds_done(frames));
+    assert!(wal.rounds_done(frames - CATCH_UP_FRAMES));
     // More: another round alongside the writers.
-    assert!(!wal.rounds_done(20_000 - CATCH_UP_FRAMES - 1));
+    assert!(!wal.rounds_done(frames - CATCH_UP_FRAMES - 1));
     assert!(!wal.rounds_done(0));
     // The WAL keeps growing faster than the rounds copy: stop before the callers would
     // checkpoint themselves.
@@ -809,9 +829,8 @@ fn checkpointer_rounds_stop_when_caught_up_or_falling_behind() {
 
 #[test]
 fn caller_checkpoints_when_the_wal_outgrows_the_checkpointer() {
-    let (_dir, store) = checkpointing_store(16 << 10);
+    let (_dir, store, threshold) = checkpointing_store(16 << 10);
     let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
-    let threshold = 16;
     // Past 4 thresholds: once, then again only a threshold later.
     let hook = |frames: i64| wal.committed(frames as std::ffi::c_int);
     hook(3 * threshold);
