@@ -106,21 +106,23 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// the bytes a view writes to the WAL (three pages and those of the splits) and later copies
 /// into the file at a checkpoint low; pages hold more rows with 2 KiB than with 1 KiB, so a
 /// view splits pages and misses SQLite's page cache less often: 7% fewer instructions and a
-/// third fewer `pread`s per view in the worst case of the bench, for 40% more bytes per view in
-/// the WAL (see BENCHMARKS.md).
+/// third fewer `pread`s per view in the worst case of the bench, for two thirds more bytes per
+/// view in the WAL (see BENCHMARKS.md).
 const PAGE_SIZE: i64 = 2048;
 
-/// WAL size (bytes) at which the store's checkpointer thread (see `checkpoint.rs`; without one,
-/// the committing caller) checkpoints it into the database file. Larger means fewer checkpoints
-/// (each one fsyncs twice under `synchronous=NORMAL`) and more page writes merged into one; the
-/// WAL file is truncated back to [`WAL_SIZE_LIMIT`] afterwards.
-const CHECKPOINT_BYTES: i64 = 16 << 20;
-
-/// The largest WAL file left on disk after a checkpoint (`PRAGMA journal_size_limit`): the
-/// bound at which callers checkpoint themselves, so that the WAL is not truncated (by the first
-/// commit after a checkpoint, on a caller's path) in normal operation, only after it outgrew
-/// that bound. The checkpointer's rounds let it grow past the threshold while they run.
-const WAL_SIZE_LIMIT: i64 = CHECKPOINT_BYTES * checkpoint::FALLBACK_FACTOR;
+/// WAL frames (pages) at which the store's checkpointer thread (see `checkpoint.rs`; without
+/// one, the committing caller) checkpoints it into the database file: 32 MiB of WAL with the
+/// 2 KiB pages of new files, 16 MiB with the 1 KiB pages of files of earlier releases, a few
+/// thousand worst-case decisions either way. Larger means fewer checkpoints (each one fsyncs
+/// twice under `synchronous=NORMAL`, and the writers wait for its last step) and more page
+/// writes merged into one.
+///
+/// The largest WAL file left on disk after a checkpoint (`PRAGMA journal_size_limit`) is
+/// `checkpoint::FALLBACK_FACTOR` times this, the bound at which callers checkpoint themselves,
+/// so that the WAL is not truncated (by the first commit after a checkpoint, on a caller's path)
+/// in normal operation, only after it outgrew that bound; the checkpointer's rounds let it grow
+/// past the threshold while they run.
+const CHECKPOINT_FRAMES: i64 = 16 << 10;
 
 /// How hard a commit pushes data to the disk (`PRAGMA synchronous`). See the module's
 /// `# Durability` section.
@@ -251,11 +253,11 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the quota file at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<SqliteStore> {
-        SqliteStore::open_checkpointing_at(path.as_ref(), options, CHECKPOINT_BYTES)
+        SqliteStore::open_checkpointing_at(path.as_ref(), options, CHECKPOINT_FRAMES)
     }
 
-    /// [`SqliteStore::open_with`], checkpointing every `checkpoint_bytes` of WAL.
-    pub(super) fn open_checkpointing_at(path: &Path, options: &SqliteOptions, checkpoint_bytes: i64) -> Result<SqliteStore> {
+    /// [`SqliteStore::open_with`], checkpointing every `checkpoint_pages` frames of WAL.
+    pub(super) fn open_checkpointing_at(path: &Path, options: &SqliteOptions, checkpoint_pages: i64) -> Result<SqliteStore> {
         let ctx = Ctx { path: path.display().to_string(), busy_timeout: options.busy_timeout };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -283,9 +285,10 @@ impl SqliteStore {
         };
         conn.pragma_update(None, "synchronous", sync).map_err(|e| ctx.err(e))?;
         let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(|e| ctx.err(e))?;
-        let checkpoint_pages = checkpoint_bytes / page_size.max(512);
+        let checkpoint_pages = checkpoint_pages.max(1);
         conn.pragma_update(None, "wal_autocheckpoint", checkpoint_pages).map_err(|e| ctx.err(e))?;
-        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT).map_err(|e| ctx.err(e))?;
+        let wal_size_limit = checkpoint_pages.saturating_mul(page_size).saturating_mul(checkpoint::FALLBACK_FACTOR);
+        conn.pragma_update(None, "journal_size_limit", wal_size_limit).map_err(|e| ctx.err(e))?;
         if version < SCHEMA_VERSION || app_id != APPLICATION_ID {
             migrate(&conn, &ctx)?;
         }

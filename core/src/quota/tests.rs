@@ -778,8 +778,8 @@ fn wal_len(path: &std::path::Path) -> u64 {
 fn background_checkpoints_keep_the_wal_small() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
-    // A 64 KiB threshold: 32 pages of 2 KiB.
-    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 64 << 10).expect("open");
+    // A threshold of 64 pages (128 KiB).
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 64).expect("open");
     assert!(store.checkpointer.is_some());
     let autocheckpoint: i64 = store.conn().pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).expect("pragma");
     assert_eq!(autocheckpoint, 0, "the caller does not checkpoint");
@@ -799,19 +799,18 @@ fn background_checkpoints_keep_the_wal_small() {
     assert_eq!(q.usage("s7").expect("usage").used, 60);
 }
 
-/// A new file store checkpointing every `bytes` of WAL (the directory goes with it), and that
-/// threshold in frames (pages).
-fn checkpointing_store(bytes: i64) -> (tempfile::TempDir, SqliteStore, i64) {
+/// A new file store checkpointing every `pages` frames of WAL (the directory goes with it).
+fn checkpointing_store(pages: i64) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open_checkpointing_at(&dir.path().join("q.db"), &SqliteOptions::default(), bytes).expect("open");
-    let page: i64 = store.conn().pragma_query_value(None, "page_size", |r| r.get(0)).expect("page size");
-    (dir, store, bytes / page)
+    let store = SqliteStore::open_checkpointing_at(&dir.path().join("q.db"), &SqliteOptions::default(), pages).expect("open");
+    (dir, store)
 }
 
 #[test]
 fn checkpointer_rounds_stop_when_caught_up_or_falling_behind() {
     use super::checkpoint::{CATCH_UP_FRAMES, FALLBACK_FACTOR};
-    let (_dir, store, threshold) = checkpointing_store(16 << 20);
+    let threshold = 16 << 10;
+    let (_dir, store) = checkpointing_store(threshold);
     let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
     let frames = threshold + 1000;
     wal.committed(frames as std::ffi::c_int);
@@ -829,7 +828,8 @@ fn checkpointer_rounds_stop_when_caught_up_or_falling_behind() {
 
 #[test]
 fn caller_checkpoints_when_the_wal_outgrows_the_checkpointer() {
-    let (_dir, store, threshold) = checkpointing_store(16 << 10);
+    let threshold = 16;
+    let (_dir, store) = checkpointing_store(threshold);
     let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
     // Past 4 thresholds: once, then again only a threshold later.
     let hook = |frames: i64| wal.committed(frames as std::ffi::c_int);
@@ -858,7 +858,7 @@ fn in_memory_stores_have_no_checkpointer() {
 fn store_closes_cleanly_when_its_file_vanished() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
-    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 8 << 10).expect("open");
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 8).expect("open");
     let q = Quota::with_store(store, one_plan(None, Window::Lifetime), Arc::new(SystemClock));
     q.view_many(
         &(0..200).map(|i| ("s", format!("C{i}"))).collect::<Vec<_>>().iter().map(|(s, c)| ViewRequest::new(s, c, None)).collect::<Vec<_>>(),
