@@ -7,13 +7,18 @@
 //!   (`sqlite3_wal_hook`) that SQLite calls after each commit with the number of frames in the
 //!   WAL (every process's); past [`Wal::threshold`] frames it wakes the thread (an `unpark`, no
 //!   lock; once until the thread has served it).
-//! - The thread first runs a `PASSIVE` checkpoint, concurrently with the writers; then a `FULL`
-//!   one for the frames they added meanwhile, while it holds the store's connection (so this
-//!   process's writers wait on the mutex; other processes' writers wait on SQLite's write lock
-//!   for the small remainder). Only a completed checkpoint lets the next writer restart the
-//!   WAL from its beginning, which bounds the file. The `FULL` step waits at most
-//!   [`FULL_WAIT`] for other connections' writers and readers, then gives up until the next
-//!   round.
+//! - The thread first runs `PASSIVE` checkpoints, concurrently with the writers, round after
+//!   round (each fsyncs the WAL and copies what was committed before it started) until at most
+//!   [`CATCH_UP_FRAMES`] are left, or [`MAX_PASSIVE_ROUNDS`] rounds have run, or the WAL has
+//!   grown to `FALLBACK_FACTOR - 1` times the threshold, or another connection (another
+//!   process's checkpointer) is checkpointing; then a `FULL` one for the rest, while
+//!   it holds the store's connection (so this process's writers wait on the mutex; other
+//!   processes' writers wait on SQLite's write lock for the small remainder). Only a completed
+//!   checkpoint lets the next writer restart the WAL from its beginning, which bounds the file.
+//!   With a single `PASSIVE` round the writers waited 50 to 100 ms per checkpoint, for the
+//!   fsync and copy of everything committed during that round; see BENCHMARKS.md. The `FULL`
+//!   step waits at most [`FULL_WAIT`] for other connections' writers and readers, then gives up
+//!   until the next round.
 //! - A bound on WAL growth: if the WAL still reaches [`FALLBACK_FACTOR`] times the threshold
 //!   (the thread starved of CPU, or gone), the committing caller checkpoints itself, as SQLite's
 //!   autocheckpoint would; at most once per threshold's worth of new frames, since a reader that
@@ -31,6 +36,13 @@ use rusqlite::{ffi, Connection};
 
 /// How long the `FULL` step (which holds the store's connection) waits for other connections.
 pub(super) const FULL_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The thread holds the writers off for the last step of a checkpoint once at most this many
+/// frames are left to copy (or after [`MAX_PASSIVE_ROUNDS`] rounds alongside them).
+pub(super) const CATCH_UP_FRAMES: i64 = 512;
+
+/// At most this many `PASSIVE` rounds alongside the writers per checkpoint.
+pub(super) const MAX_PASSIVE_ROUNDS: usize = 8;
 
 /// The caller checkpoints itself when the WAL holds this many times the threshold.
 pub(super) const FALLBACK_FACTOR: i64 = 4;
@@ -61,6 +73,15 @@ impl Wal {
                 t.unpark();
             }
         }
+    }
+
+    /// Whether the thread stops its `PASSIVE` rounds after one that left `copied` frames of the
+    /// WAL copied: at most [`CATCH_UP_FRAMES`] are left, or the WAL has grown to
+    /// `FALLBACK_FACTOR - 1` times the threshold (the rounds are not catching up, and the callers
+    /// would soon checkpoint themselves).
+    pub(super) fn rounds_done(&self, copied: i64) -> bool {
+        let frames = self.frames.load(Ordering::Relaxed);
+        frames.saturating_sub(copied) <= CATCH_UP_FRAMES || frames >= self.threshold.saturating_mul(FALLBACK_FACTOR - 1)
     }
 
     /// Whether the caller, after its commit, should checkpoint itself: the WAL is past
@@ -157,11 +178,20 @@ fn run(wal: &Wal, own: &Connection, writer: &Mutex<Connection>) {
         if wal.stop.load(Ordering::Acquire) {
             return;
         }
-        // The bulk, while the writers go on (their new frames stay behind)...
-        let _ = checkpoint(own, "PASSIVE");
+        // The bulk, while the writers go on: each round copies what was committed before it
+        // started (the frames committed meanwhile stay behind), so the rounds shrink as long as
+        // copying outpaces committing. They stop once little is left, or after a few rounds, or
+        // before the WAL grows to where the callers would checkpoint themselves...
+        for _ in 0..MAX_PASSIVE_ROUNDS {
+            match checkpoint(own, "PASSIVE") {
+                // Not busy: no other connection was checkpointing.
+                Ok((0, _, copied)) if !wal.rounds_done(copied) => {}
+                _ => break,
+            }
+        }
         // ...then the rest, with this process's writers held off, so that the checkpoint
-        // completes and the next commit restarts the WAL from its beginning. Cheap when there
-        // is nothing left to copy.
+        // completes and the next commit restarts the WAL from its beginning. The callers wait
+        // for this step (two fsyncs and the copy of the last frames), not for the rounds.
         let writers = writer.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = checkpoint(own, "FULL");
         drop(writers);

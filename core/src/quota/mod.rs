@@ -68,8 +68,9 @@
 //! processes with `SIGKILL` mid-view, round after round, and checks that every decision a worker
 //! saw as charged is in the ledger, charged, exactly once, and that the counters equal the ledger.
 //! A power loss or an operating-system crash is different: the WAL is only fsynced when it is
-//! checkpointed into the file (every 16 MiB of WAL, a few thousand decisions, by a background
-//! thread of the [`SqliteStore`], off the callers' path), so the decisions
+//! checkpointed into the file (every 16,384 pages of WAL: 32 MiB in a file created by this
+//! release, 16 MiB in one of 1 KiB pages created by an earlier one; a few thousand decisions;
+//! by a background thread of the [`SqliteStore`], off the callers' path), so the decisions
 //! committed since the last checkpoint may be lost; they are lost whole and newest first, the file
 //! stays consistent (never corrupt), and the ledger and the counters still agree. A lost charged
 //! view simply becomes free again, which favours the subject. Hosts that need every decision to

@@ -548,6 +548,25 @@ fn missing_directory_is_a_clear_storage_error() {
 }
 
 #[test]
+fn new_files_get_2_kib_pages_and_older_files_keep_theirs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page_size = |store: &SqliteStore| -> i64 { store.conn().pragma_query_value(None, "page_size", |r| r.get(0)).expect("page size") };
+    let new = SqliteStore::open(dir.path().join("new.db")).expect("open new");
+    assert_eq!(page_size(&new), 2048);
+    // A file started by an earlier release, with 1 KiB pages (its header written, no tables yet).
+    let old_path = dir.path().join("old.db");
+    let raw = rusqlite::Connection::open(&old_path).expect("open raw");
+    raw.pragma_update(None, "page_size", 1024).expect("page size");
+    raw.pragma_update(None, "application_id", super::sqlite::APPLICATION_ID).expect("application id");
+    drop(raw);
+    let old = SqliteStore::open(&old_path).expect("open old");
+    assert_eq!(page_size(&old), 1024);
+    let q = Quota::with_store(old, one_plan(Some(2), Window::Lifetime), Arc::new(SystemClock));
+    assert!(q.view("s", "A", Some("k")).expect("view").charged);
+    assert!(q.view("s", "A", Some("k")).expect("replay").replayed);
+}
+
+#[test]
 fn durability_setting_is_applied() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
@@ -759,8 +778,8 @@ fn wal_len(path: &std::path::Path) -> u64 {
 fn background_checkpoints_keep_the_wal_small() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
-    // A 64 KiB threshold: 64 pages of 1 KiB.
-    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 64 << 10).expect("open");
+    // A threshold of 64 pages (128 KiB).
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 64).expect("open");
     assert!(store.checkpointer.is_some());
     let autocheckpoint: i64 = store.conn().pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0)).expect("pragma");
     assert_eq!(autocheckpoint, 0, "the caller does not checkpoint");
@@ -780,13 +799,38 @@ fn background_checkpoints_keep_the_wal_small() {
     assert_eq!(q.usage("s7").expect("usage").used, 60);
 }
 
+/// A new file store checkpointing every `pages` frames of WAL (the directory goes with it).
+fn checkpointing_store(pages: i64) -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open_checkpointing_at(&dir.path().join("q.db"), &SqliteOptions::default(), pages).expect("open");
+    (dir, store)
+}
+
+#[test]
+fn checkpointer_rounds_stop_when_caught_up_or_falling_behind() {
+    use super::checkpoint::{CATCH_UP_FRAMES, FALLBACK_FACTOR};
+    let threshold = 16 << 10;
+    let (_dir, store) = checkpointing_store(threshold);
+    let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
+    let frames = threshold + 1000;
+    wal.committed(frames as std::ffi::c_int);
+    // Little left to copy: the last step (writers held off) can start.
+    assert!(wal.rounds_done(frames));
+    assert!(wal.rounds_done(frames - CATCH_UP_FRAMES));
+    // More: another round alongside the writers.
+    assert!(!wal.rounds_done(frames - CATCH_UP_FRAMES - 1));
+    assert!(!wal.rounds_done(0));
+    // The WAL keeps growing faster than the rounds copy: stop before the callers would
+    // checkpoint themselves.
+    wal.committed(((FALLBACK_FACTOR - 1) * threshold) as std::ffi::c_int);
+    assert!(wal.rounds_done(0));
+}
+
 #[test]
 fn caller_checkpoints_when_the_wal_outgrows_the_checkpointer() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("q.db");
-    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 16 << 10).expect("open");
-    let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
     let threshold = 16;
+    let (_dir, store) = checkpointing_store(threshold);
+    let wal = &store.checkpointer.as_ref().expect("checkpointer").wal;
     // Past 4 thresholds: once, then again only a threshold later.
     let hook = |frames: i64| wal.committed(frames as std::ffi::c_int);
     hook(3 * threshold);
@@ -814,7 +858,7 @@ fn in_memory_stores_have_no_checkpointer() {
 fn store_closes_cleanly_when_its_file_vanished() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("q.db");
-    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 8 << 10).expect("open");
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 8).expect("open");
     let q = Quota::with_store(store, one_plan(None, Window::Lifetime), Arc::new(SystemClock));
     q.view_many(
         &(0..200).map(|i| ("s", format!("C{i}"))).collect::<Vec<_>>().iter().map(|(s, c)| ViewRequest::new(s, c, None)).collect::<Vec<_>>(),
