@@ -93,6 +93,69 @@ fn time_cases(book: &Book, reps: usize, cold: bool) -> Result<(), codelookup::Er
     Ok(())
 }
 
+/// Queries dumped besides the relevance set: broad prefixes, typos, odd input.
+const DUMP_EXTRA: &[&str] = &[
+    "a",
+    "h",
+    "hy",
+    "hyp",
+    "pain",
+    "fracture",
+    "diabetes",
+    "type 2",
+    "heart fail",
+    "heart ",
+    "knee replacement",
+    "cad",
+    "mi",
+    "chronic kidney disease stage 3",
+    "hypertensive heart and chronic kidney disease",
+    "essential hypertension",
+    "pneumonia due",
+    "asthma exacerbation",
+    "diabetis",
+    "hypertenson",
+    "fractur femor",
+    "osteoarth kn",
+    "covid 19",
+    "covid-19",
+    "crohn's",
+    "ménière",
+    "left",
+    "unspecified",
+    "of the",
+    "e11",
+    "0dt",
+    "j11",
+    "z",
+    "xyzzyq",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "a b c d e f g h i j k l m n o p",
+    "---",
+    "  ",
+    "é😀 abc",
+    "pnuemonia viral",
+    "mellitus",
+    "injection",
+    "sepsis",
+];
+
+/// Prints every hit of the relevance set and of [`DUMP_EXTRA`] (see the module comment).
+fn dump(book: &Book) -> Result<(), codelookup::Error> {
+    let mut runs: Vec<(String, SearchOptions)> = cases();
+    runs.extend(DUMP_EXTRA.iter().map(|q| (q.to_string(), SearchOptions { limit: 10, ..Default::default() })));
+    for (q, opts) in runs {
+        for (limit, offset) in [(10, 0), (1, 0), (50, 0), (10, 10), (20, 95)] {
+            let o = SearchOptions { limit, offset, ..opts.clone() };
+            println!("# {q:?} limit {limit} offset {offset}");
+            for h in book.search(&q, &o)? {
+                println!("{} {} {:?} {:?} {:?} {:?}", h.score, h.code, h.system, h.matched, h.matched_text, h.spans);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), codelookup::Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let book_path = match args.iter().position(|a| a == "--book") {
@@ -120,6 +183,9 @@ fn main() -> Result<(), codelookup::Error> {
         stats.abbreviations,
         stats.heap_bytes as f64 / 1048576.0
     );
+    if args.first().is_some_and(|a| a == "--dump") {
+        return dump(&book);
+    }
     if args.first().is_some_and(|a| a == "--cases") {
         let cold = args.iter().any(|a| a == "--cold");
         let reps = args.iter().skip(1).find_map(|r| r.parse().ok()).unwrap_or(30);

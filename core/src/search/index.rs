@@ -19,10 +19,11 @@
 //!   sits apart (so it never forms a phrase).
 //!
 //! In memory the index is laid out for queries, when the book is opened: each text is one
-//! *record* (node, source, core length, then its forward list) in one byte table, and the
+//! *record* (node, source, core length, shape, then its forward list) in one byte table, and the
 //! posting lists hold record offsets instead of text ids. Offsets grow with text ids, so lists
 //! keep rank order, and a candidate from a posting list is one random read (its record)
-//! instead of two (the text table, then the forward list).
+//! instead of two (the text table, then the forward list). The *shape* of a text and the
+//! *reach* of each term (see [`super::bound`]) are derived in the same pass.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -30,6 +31,7 @@ use std::ops::Range;
 use fst::{IntoStreamer, Map, MapBuilder, Streamer};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::bound::TextShape;
 use super::synonyms::Abbreviations;
 use super::tokenize::Tokens;
 use super::typo::TermTrie;
@@ -53,8 +55,9 @@ pub(crate) struct TextMeta {
     pub core_len: u8,
 }
 
-/// Bytes of a record before its forward list's length: node (4), source (2), core length (1).
-const RECORD_HEAD: usize = 7;
+/// Bytes of a record before its forward list's length: node (4), source (2), core length (1),
+/// shape (1).
+const RECORD_HEAD: usize = 8;
 
 /// One word of a stored text, as decoded from the forward list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,8 +81,9 @@ const BLOBS: [&str; 6] =
 /// The search index of a book.
 pub(crate) struct SearchIndex {
     terms: Map<Vec<u8>>,
-    /// One record per text in text-id order: [`RECORD_HEAD`] bytes of [`TextMeta`], the length
-    /// of the forward list as a varint, the forward list.
+    /// One record per text in text-id order: [`RECORD_HEAD`] bytes of [`TextMeta`] and the
+    /// text's shape (see [`super::bound`]), the length of the forward list as a varint, the
+    /// forward list.
     records: Vec<u8>,
     n_texts: usize,
     /// Posting lists of record offsets (the first as is, then the gaps).
@@ -89,6 +93,8 @@ pub(crate) struct SearchIndex {
     cum_df: Vec<u32>,
     /// The terms again, as a trie for typo search.
     trie: TermTrie,
+    /// Each term's reach (see [`super::bound`]).
+    reach: Vec<u8>,
     pub(crate) abbreviations: Abbreviations,
 }
 
@@ -147,7 +153,7 @@ impl SearchIndex {
         let mut forward_offsets = Vec::with_capacity(self.n_texts + 1);
         let mut at = Vec::with_capacity(self.n_texts);
         let mut next = 0;
-        while let Some((meta, words, end)) = self.record(next) {
+        while let Some((meta, _, words, end)) = self.record(next) {
             at.push(next);
             texts.extend(encode_text(&meta));
             forward_offsets.push(forward.len() as u32);
@@ -213,6 +219,8 @@ impl SearchIndex {
         let mut records = Vec::with_capacity(p.forward.len() + (RECORD_HEAD + 2) * n_texts);
         let mut at: Vec<u32> = Vec::with_capacity(n_texts);
         let mut words = Vec::new();
+        let mut reach = vec![0u8; n_terms];
+        let mut shape = TextShape::new(n_terms);
         for (t, ends) in p.texts.iter().zip(p.forward_offsets.windows(2)) {
             let list = p.forward.get(ends[0] as usize..ends[1] as usize).unwrap_or_default();
             if !decode_words(list, &mut words) || words.iter().any(|w| w.term as usize >= n_terms) {
@@ -222,6 +230,7 @@ impl SearchIndex {
             records.extend_from_slice(&t.node.to_le_bytes());
             records.extend_from_slice(&t.source.to_le_bytes());
             records.push(t.core_len);
+            records.push(shape.of(&words, &mut reach));
             write_varint(&mut records, list.len() as u32);
             records.extend_from_slice(list);
         }
@@ -255,8 +264,17 @@ impl SearchIndex {
         cum_df.push(total);
         postings_offsets.push(u32::try_from(postings.len()).map_err(|_| bad("too large"))?);
         postings.shrink_to_fit();
-        let mut index =
-            SearchIndex { terms, records, n_texts, postings, postings_offsets, cum_df, trie, abbreviations: Abbreviations::default() };
+        let mut index = SearchIndex {
+            terms,
+            records,
+            n_texts,
+            postings,
+            postings_offsets,
+            cum_df,
+            trie,
+            reach,
+            abbreviations: Abbreviations::default(),
+        };
         index.abbreviations = Abbreviations::load(&index);
         Ok(index)
     }
@@ -278,15 +296,23 @@ impl SearchIndex {
             + self.postings.len()
             + 4 * (self.postings_offsets.len() + self.cum_df.len())
             + self.trie.heap_bytes()
+            + self.reach.len()
     }
 
-    /// A text's node and lengths, and its forward list (decode it with [`decode_words`]).
-    pub fn text(&self, text: TextId) -> Option<(TextMeta, &[u8])> {
-        self.record(text).map(|(meta, words, _)| (meta, words))
+    /// A text's node and lengths, its shape (see [`super::bound`]) and its forward list
+    /// (decode it with [`decode_words`]).
+    pub fn text(&self, text: TextId) -> Option<(TextMeta, u8, &[u8])> {
+        self.record(text).map(|(meta, shape, words, _)| (meta, shape, words))
     }
 
-    /// The record at `at`: the text, its forward list, and where the next record starts.
-    fn record(&self, at: TextId) -> Option<(TextMeta, &[u8], TextId)> {
+    /// Each term's reach (see [`super::bound`]), by term id.
+    pub fn reach(&self) -> &[u8] {
+        &self.reach
+    }
+
+    /// The record at `at`: the text, its shape, its forward list, and where the next record
+    /// starts.
+    fn record(&self, at: TextId) -> Option<(TextMeta, u8, &[u8], TextId)> {
         let at = at as usize;
         let head = self.records.get(at..at + RECORD_HEAD)?;
         let meta = TextMeta {
@@ -297,7 +323,7 @@ impl SearchIndex {
         let (len, rest) = read_varint(self.records.get(at + RECORD_HEAD..)?)?;
         let words = rest.get(..len as usize)?;
         let end = self.records.len() - (rest.len() - words.len());
-        Some((meta, words, end as TextId))
+        Some((meta, head[7], words, end as TextId))
     }
 
     /// The term id of a folded word.
@@ -380,6 +406,13 @@ pub(crate) fn decode_words(mut bytes: &[u8], out: &mut Vec<Word>) -> bool {
         out.push(Word { term: v >> 1, pos, span, core: flags & FLAG_NOT_CORE == 0 && !extra, extra });
     }
     true
+}
+
+/// The term of a forward list's first entry, and whether that word is core.
+pub(crate) fn first_entry(words: &[u8]) -> Option<(TermId, bool)> {
+    let (v, rest) = read_varint(words)?;
+    let flags = if v & 1 == 1 { rest.first().copied().unwrap_or(0) } else { 0 };
+    Some((v >> 1, flags & (FLAG_NOT_CORE | FLAG_EXTRA) == 0))
 }
 
 /// Reads a posting list.

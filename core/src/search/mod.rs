@@ -39,6 +39,7 @@
 //! prefixes and typo expansion take longer, bounded by caps on the words used, the typo
 //! expansions and the candidate texts examined (see BENCHMARKS.md).
 
+mod bound;
 mod index;
 mod query;
 mod rank;
@@ -212,6 +213,12 @@ impl Book {
     /// # Ok::<(), codelookup::Error>(())
     /// ```
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<Vec<Hit>> {
+        self.search_with(query, options, true)
+    }
+
+    /// [`Book::search`]; with `prune`, candidates that cannot reach the page are not ranked
+    /// (see [`rank::collect`]), which gives the same hits (the tests compare both).
+    fn search_with(&self, query: &str, options: &SearchOptions, prune: bool) -> Result<Vec<Hit>> {
         if options.limit > MAX_LIMIT {
             return Err(Error::InvalidArgument(format!("limit {} is above the maximum {MAX_LIMIT}", options.limit)));
         }
@@ -237,15 +244,16 @@ impl Book {
         let mut cands = self.code_candidates(query, &accept, need, !abbreviation);
         if !q.slots.is_empty() && cands.len() < need {
             let cap = MIN_CANDIDATES.max(5 * need);
-            let mut texts = rank::collect(index, &q, &accept, cap);
+            let page = if prune { need } else { 0 };
+            let mut texts = rank::collect(index, &q, &accept, cap, page);
             if distinct_nodes(&texts) + cands.len() < need {
                 query::add_fuzzy(index, &mut q, 1);
-                texts = rank::collect(index, &q, &accept, cap);
+                texts = rank::collect(index, &q, &accept, cap, page);
                 // Two edits only when hits with at most one do not fill the page: they rank
                 // below every hit with one edit or none.
                 if query::more_edits_possible(&q, 1) && distinct_nodes_scoring(&texts, rank::ONE_EDIT) + cands.len() < need {
                     query::add_fuzzy(index, &mut q, 2);
-                    texts = rank::collect(index, &q, &accept, cap);
+                    texts = rank::collect(index, &q, &accept, cap, page);
                 }
             }
             cands.extend(texts.into_iter().map(|t| Candidate { node: t.meta.node, score: t.score, tie: t.text as u64, how: How::Text(t) }));

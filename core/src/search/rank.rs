@@ -31,7 +31,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::index::{decode_words, PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
+use super::bound::{Bounds, Listing, Page, MAX_PAGE};
+use super::index::{decode_words, first_entry, PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
 use super::query::{Query, Slot};
 use crate::book::NodeId;
 
@@ -73,13 +74,22 @@ pub(crate) struct Scratch {
 
 /// Collects matching texts in rank order, at most `cap`, skipping nodes `accept` refuses.
 ///
+/// With `need > 0` (the hits the caller will keep: `offset + limit`), a text that provably
+/// cannot be among the best `need` distinct nodes (see [`super::bound`]) counts towards `cap`
+/// but is neither decoded nor returned. That happens only once `need` distinct nodes are held,
+/// at least as good, so the caller's decisions come out as with `need == 0`: the best `need`
+/// nodes are the same; so is whether fewer than `need` distinct nodes matched (no); and so is
+/// whether fewer than `need` scored [`ONE_EDIT`] or more (a text left out scored at most the
+/// page's least score: if that is below `ONE_EDIT` the text does not count, and if not the
+/// page already counts `need`).
+///
 /// The rarest slot (the *driver*) lists the candidate texts: the merged posting lists of the
 /// terms that can satisfy it. Before a candidate is decoded, it must also be in the posting
 /// lists of every other slot that is cheap to check (a few terms, not far more postings than
 /// the driver's), and a candidate listed only through an abbreviation's or compound's rarest
 /// word must hold the alternative's other words: posting lists are in text order, as the
 /// candidates come, so each check only reads on from where the last one stopped.
-pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) -> bool, cap: usize) -> Vec<TextHit> {
+pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) -> bool, cap: usize, need: usize) -> Vec<TextHit> {
     let mut out = Vec::new();
     let Some((d, driver)) = q.slots.iter().enumerate().min_by_key(|(_, s)| estimate(index, s)) else { return out };
     let driver_estimate = estimate(index, driver);
@@ -100,6 +110,9 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
         })
         .collect();
     filters.sort_by_key(|f| f.0);
+    let all_prefixes_listed = driver.prefix.as_ref().is_none_or(|r| r.len() <= MAX_PREFIX_TERMS);
+    let bounds = if (1..=MAX_PAGE).contains(&need) { Bounds::new(index.reach(), q, d, filters.len(), all_prefixes_listed) } else { None };
+    let mut page = Page::new(need);
     let mut heap: BinaryHeap<Reverse<(TextId, usize)>> = BinaryHeap::with_capacity(lists.len());
     for (i, l) in lists.iter_mut().enumerate() {
         if let Some(id) = l.next() {
@@ -109,16 +122,28 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
     let mut scratch = Scratch { words: Vec::with_capacity(64), ..Scratch::default() };
     out.reserve(cap.min(MIN_OUT));
     let mut examined = 0;
+    let mut matched = 0;
     while let Some(Reverse((id, i))) = heap.pop() {
         // Every list that holds this text: is one of them enough on its own?
         let mut listed = false;
+        let mut listing = Listing::NONE;
         let mut from = i;
         loop {
             if let Some(next) = lists.get_mut(from).and_then(Iterator::next) {
                 heap.push(Reverse((next, from)));
             }
-            if !listed {
-                listed = conditions.get_mut(from).is_none_or(|c| c.iter_mut().all(|l| l.contains(id)));
+            if let Some(g) = gens.get(from) {
+                if listed && g.alt {
+                    // Not checked once the text is listed (the other words' lists can be long):
+                    // it may match.
+                    listing.alt = true;
+                } else if conditions.get_mut(from).is_none_or(|c| c.iter_mut().all(|l| l.contains(id))) {
+                    listed = true;
+                    listing.edits = listing.edits.min(g.edits);
+                    listing.prefix_only &= g.prefix_only;
+                    listing.alt |= g.alt;
+                    listing.exact |= g.exact;
+                }
             }
             match heap.peek() {
                 Some(&Reverse((next, j))) if next == id => {
@@ -135,13 +160,29 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
         if !listed || !filters.iter_mut().all(|(_, f)| f.iter_mut().any(|l| l.contains(id))) {
             continue;
         }
-        let Some((meta, words)) = index.text(id) else { continue };
-        if !accept(meta.node) || !decode_words(words, &mut scratch.words) {
+        let Some((meta, shape, words)) = index.text(id) else { continue };
+        if !accept(meta.node) {
+            continue;
+        }
+        let unranked = match (&bounds, page.floor()) {
+            (Some(b), Some(floor)) => b.score(&meta, shape, first_entry(words), listing) <= floor,
+            _ => false,
+        };
+        if unranked {
+            matched += 1;
+            if matched >= cap {
+                break;
+            }
+            continue;
+        }
+        if !decode_words(words, &mut scratch.words) {
             continue;
         }
         if let Some(hit) = evaluate(q, id, meta, &mut scratch) {
+            page.add(meta.node, hit.score);
             out.push(hit);
-            if out.len() >= cap {
+            matched += 1;
+            if matched >= cap {
                 break;
             }
         }
@@ -219,6 +260,14 @@ fn filter_terms(index: &SearchIndex, s: &Slot) -> Option<Vec<TermId>> {
 struct Generator {
     term: TermId,
     needs: Vec<TermId>,
+    /// The edits of a match through this term.
+    edits: u8,
+    /// The term is only a prefix completion of the slot's word.
+    prefix_only: bool,
+    /// The list is an alternative's (its rarest word).
+    alt: bool,
+    /// The term is the slot's word.
+    exact: bool,
 }
 
 /// The terms whose posting lists hold every text the slot can match (capped for broad prefixes).
@@ -235,11 +284,16 @@ fn generators(index: &SearchIndex, s: &Slot) -> Vec<Generator> {
     terms.extend(s.fuzzy.iter().map(|f| f.0));
     terms.sort_unstable();
     terms.dedup();
-    let mut out: Vec<Generator> = terms.into_iter().map(|term| Generator { term, needs: Vec::new() }).collect();
+    let generator = |term: TermId| {
+        let fuzzy = s.fuzzy.binary_search_by_key(&term, |f| f.0).ok().map(|i| s.fuzzy[i].1);
+        let prefix_only = s.exact != Some(term) && fuzzy.is_none();
+        Generator { term, needs: Vec::new(), edits: fuzzy.unwrap_or(0), prefix_only, alt: false, exact: s.exact == Some(term) }
+    };
+    let mut out: Vec<Generator> = terms.into_iter().map(generator).collect();
     for a in &s.alts {
         if let Some(&rarest) = a.terms.iter().min_by_key(|&&t| index.df(t)) {
             let needs = a.terms.iter().copied().filter(|&t| t != rarest).collect();
-            out.push(Generator { term: rarest, needs });
+            out.push(Generator { term: rarest, needs, edits: 0, prefix_only: false, alt: true, exact: false });
         }
     }
     out
@@ -260,11 +314,11 @@ struct Quality {
 /// *name* to *words* (30), so that a whole word ranks above a completion (`heart`: `Heart
 /// disease` before `Heartburn`), while completions keep their order among themselves
 /// (`hypertens`: I10 through its inclusion term first).
-const PREFIX_PENALTY: u32 = 31;
+pub(crate) const PREFIX_PENALTY: u32 = 31;
 
 /// Added when the first query word matches the text's first word (`sepsis`: `Sepsis due to ...`
 /// before `Anthrax sepsis`): ICD-10-CM titles lead with the main term of the generic entry.
-const START_BONUS: u32 = 5;
+pub(crate) const START_BONUS: u32 = 5;
 
 const WHOLE: u8 = 0;
 const ALT: u8 = 1;
@@ -373,15 +427,7 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
     } else {
         Field::Title
     };
-    let mut quality: u32 = match (field, name, phrase) {
-        (Field::Title, true, _) => 90,
-        (Field::InclusionTerm, true, _) => 85,
-        (Field::Title, false, true) => 70,
-        (Field::Title, false, false) => 60,
-        (Field::ShortTitle, _, _) => 30,
-        (Field::InclusionTerm, false, true) => 50,
-        (Field::InclusionTerm, false, false) => 40,
-    };
+    let mut quality = field_quality(field, name, phrase);
     if starts && !name {
         quality += START_BONUS;
     }
@@ -392,6 +438,20 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
         _ => 100 + quality,
     };
     Some(TextHit { text, meta, score, field, abbreviation })
+}
+
+/// The text quality of a match by field and kind (the table of the module comment), before the
+/// start bonus and the penalties.
+pub(crate) fn field_quality(field: Field, name: bool, phrase: bool) -> u32 {
+    match (field, name, phrase) {
+        (Field::Title, true, _) => 90,
+        (Field::InclusionTerm, true, _) => 85,
+        (Field::Title, false, true) => 70,
+        (Field::Title, false, false) => 60,
+        (Field::ShortTitle, _, _) => 30,
+        (Field::InclusionTerm, false, true) => 50,
+        (Field::InclusionTerm, false, false) => 40,
+    }
 }
 
 fn cover(covered: &mut [u64; 4], pos: u16, span: u8) {

@@ -436,3 +436,63 @@ fn the_index_round_trips_through_a_book_file() {
     conn.execute("DELETE FROM blobs WHERE name = 'search.postings'", []).unwrap();
     assert_eq!(SearchIndex::read(&conn, b.data()).unwrap_err().kind(), "BOOK_ERROR");
 }
+
+/// Every query of the relevance set and a few broad ones, with the search options of the set.
+fn relevance_queries() -> Vec<(String, SearchOptions)> {
+    let text = include_str!("../../../tests/cases/search.json");
+    let all: serde_json::Value = serde_json::from_str(text).unwrap();
+    let mut out: Vec<(String, SearchOptions)> = all["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let o = c.get("options").map(|o| serde_json::from_value(o.clone()).unwrap()).unwrap_or_default();
+            (c["query"].as_str().unwrap().to_string(), o)
+        })
+        .collect();
+    for q in ["heart", "hyp", "fracture", "pain", "covid 19", "crohn's", "left", "a", "essential hypertension", "diabetis"] {
+        out.push((q.to_string(), opts()));
+    }
+    out
+}
+
+/// Skipping the candidates that cannot reach the page gives the very hits of ranking them all.
+fn assert_pruning_changes_nothing(b: &Book, queries: &[(String, SearchOptions)], pages: &[(usize, usize)]) {
+    for (q, o) in queries {
+        for &(limit, offset) in pages {
+            let o = SearchOptions { limit, offset, ..o.clone() };
+            assert_eq!(b.search_with(q, &o, true).unwrap(), b.search_with(q, &o, false).unwrap(), "{q:?} {limit} {offset}");
+        }
+    }
+}
+
+#[test]
+fn pruning_keeps_every_hit_on_the_small_book() {
+    let queries: Vec<(String, SearchOptions)> = [
+        "heart",
+        "heart failure",
+        "hypertension",
+        "hypertensive heart",
+        "hyp",
+        "chf",
+        "gastro-esophageal",
+        "gastroesophageal reflux",
+        "failure",
+        "disease",
+        "heart disease",
+        "portal",
+        "hypertenson",
+        "unspecified",
+        "congestive",
+    ]
+    .iter()
+    .map(|q| (q.to_string(), opts()))
+    .collect();
+    assert_pruning_changes_nothing(&book(), &queries, &[(1, 0), (2, 0), (3, 0), (1, 1), (2, 2), (20, 0)]);
+}
+
+#[test]
+fn pruning_keeps_every_hit_on_the_default_book() {
+    let b = Book::open_default().unwrap();
+    assert_pruning_changes_nothing(&b, &relevance_queries(), &[(10, 0), (1, 0), (3, 2), (50, 0)]);
+}
