@@ -396,6 +396,13 @@ impl BookData {
         nodes.shared = shared;
     }
 
+    /// A parent or child: the shared texts of a node with children, copies for a leaf.
+    pub fn code_ref(&self, id: NodeId) -> CodeRef {
+        let n = self.nodes.at(id);
+        let title = n.shared().map_or_else(|| n.title().into(), |s| s.title.clone());
+        CodeRef { code: n.shared_code(), title, kind: n.kind, billable: n.billable }
+    }
+
     /// What the records of the children of `id` repeat (see [`Below`]). Made on first use and
     /// kept, so that every record below a node shares one list of parents and one of inherited
     /// notes; empty for a leaf.
@@ -405,8 +412,7 @@ impl BookData {
         let Some(shared) = node.shared() else { return NOTHING.get_or_init(Below::default) };
         shared.below.get_or_init(|| {
             let above = node.parent.map(|p| self.below(p));
-            let me = CodeRef { code: shared.code.clone(), title: shared.title.clone(), kind: node.kind, billable: node.billable };
-            let parents = above.iter().flat_map(|a| a.parents.iter().cloned()).chain([me]).collect();
+            let parents = above.iter().flat_map(|a| a.parents.iter().cloned()).chain([self.code_ref(id)]).collect();
             let inherited = |(kind, _): &&(NoteKind, Arc<str>)| *kind != NoteKind::InclusionTerm;
             let mine: Arc<[Note]> = self.notes_of(id).iter().filter(inherited).map(|n| self.note(id, n, true)).collect();
             let mine = (!mine.is_empty()).then_some(mine);
@@ -440,6 +446,11 @@ impl BookData {
     /// The HCPCS data of `id`.
     pub fn hcpcs_of(&self, id: NodeId) -> Option<&super::hcpcs::PackedHcpcs> {
         self.nodes[id as usize].has(HAS_HCPCS).then(|| self.hcpcs.get(&id)).flatten()
+    }
+
+    /// The history facts of `id` beyond its fiscal years (title changes, replacements, dates).
+    pub fn history_extra_of(&self, id: NodeId) -> Option<&super::history::HistExtra> {
+        self.nodes[id as usize].has(HAS_HISTORY_EXTRA).then(|| self.history.extra.get(&id)).flatten()
     }
 
     /// The descriptions of `id`.

@@ -417,7 +417,7 @@ impl Book {
                 Some(_) => data.below(p).parents.clone(),
                 None => {
                     let above = data.nodes[p as usize].parent.map(|a| &data.below(a).parents);
-                    above.into_iter().flat_map(|a| a.iter().cloned()).chain([self.code_ref(p)]).collect()
+                    above.into_iter().flat_map(|a| a.iter().cloned()).chain([data.code_ref(p)]).collect()
                 }
             },
         );
@@ -445,8 +445,7 @@ impl Book {
 
 /// The record's history of a current node: ICD-10 from the masks, HCPCS from its dates.
 pub(crate) fn node_history(data: &BookData, id: NodeId) -> Option<History> {
-    let extra = data.nodes[id as usize].has(super::data::HAS_HISTORY_EXTRA).then(|| data.history.extra.get(&id)).flatten();
-    if let Some(h) = data.history.history_with(Holder::Node(id), extra) {
+    if let Some(h) = data.history.history_with(Holder::Node(id), data.history_extra_of(id)) {
         return Some(h);
     }
     let h = data.hcpcs_of(id)?;

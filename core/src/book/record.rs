@@ -6,19 +6,12 @@ use std::sync::Arc;
 use super::data::NodeId;
 use super::Book;
 use crate::code::{Key, System};
-use crate::record::{CodeRecord, CodeRef, NodeKind, Notes, SeventhCharacter};
+use crate::record::{CodeRecord, NodeKind, Notes, SeventhCharacter};
 
 /// How many suggestions a not-found error carries at most.
 const MAX_SUGGESTIONS: usize = 5;
 
 impl Book {
-    /// A parent or child: the shared texts of a node with children, copies for a leaf.
-    pub(crate) fn code_ref(&self, id: NodeId) -> CodeRef {
-        let n = self.data().nodes.at(id);
-        let title = n.shared().map_or_else(|| n.title().into(), |s| s.title.clone());
-        CodeRef { code: n.shared_code(), title, kind: n.kind, billable: n.billable }
-    }
-
     /// The full record of one node.
     pub(crate) fn record(&self, id: NodeId) -> CodeRecord {
         let data = self.data();
@@ -28,7 +21,7 @@ impl Book {
         // and note.
         let below = node.parent.map(|p| data.below(p));
         let parents = below.map_or_else(|| Arc::from([]), |b| b.parents.clone());
-        let children = data.children(id).map(|c| self.code_ref(c)).collect();
+        let children = data.children(id).map(|c| data.code_ref(c)).collect();
         let billable_descendants = if node.billable {
             Vec::new()
         } else {
