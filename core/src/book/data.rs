@@ -17,7 +17,12 @@ pub(crate) type NodeId = u32;
 /// of [`Nodes`]; read them through [`NodeRef`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Node {
-    pub parent: Option<NodeId>,
+    /// The parent's id ([`NO_PARENT`] for a chapter or a PCS table): see [`Node::parent`].
+    parent: NodeId,
+    /// Where the parent's shared texts and lists are in [`Nodes::shared`] ([`NOT_SHARED`]
+    /// without a parent): a record reads them without reading the parent node, one cache miss
+    /// fewer on a cold book.
+    parent_shared: u32,
     /// One past the last node of this node's subtree (descendants are `id + 1 .. end`).
     pub end: NodeId,
     /// Where the key starts in the arena; the title follows it, then the short title.
@@ -53,6 +58,9 @@ const MAX_TITLE: usize = (u16::MAX / 2) as usize;
 /// [`Node::shared`] of a node without shared texts.
 const NOT_SHARED: u32 = u32::MAX;
 
+/// [`Node::parent`] of a node without a parent.
+const NO_PARENT: NodeId = NodeId::MAX;
+
 /// The code and title of a node with children, made once so that the records of every code
 /// below it share them instead of copying them; and what the records of its children repeat,
 /// made on first use (see [`BookData::below`]).
@@ -63,7 +71,8 @@ pub(crate) struct SharedNode {
     below: OnceLock<Below>,
 }
 
-/// What the record of every child of a node repeats: its parents, and the notes it inherits.
+/// What the record of every child of a node repeats: its parents, the notes it inherits and
+/// the 7th characters its codes may take.
 #[derive(Debug, Default)]
 pub(crate) struct Below {
     /// The node's ancestors from the top, then the node itself.
@@ -72,7 +81,14 @@ pub(crate) struct Below {
     /// (without inclusion terms, which describe only the entry they are printed at), one part
     /// per node that prints some, nearest first.
     pub notes: Arc<[Arc<[Note]>]>,
+    /// The 7th-character definitions printed at the node and its ancestors, each character
+    /// once, from the nearest node that defines it: (character, meaning, that node's code).
+    pub seventh: Arc<[SeventhDef]>,
 }
+
+/// A 7th character as [`Below::seventh`] holds it: the character, its meaning, and the code
+/// whose definitions give it.
+pub(crate) type SeventhDef = (char, Arc<str>, Arc<str>);
 
 impl Node {
     /// Whether the node is looked up by code (chapters and sections are not codes).
@@ -83,6 +99,11 @@ impl Node {
     /// Whether [`BookData::finish`] found the node in the map of `flag` (a `HAS_*` bit).
     pub fn has(&self, flag: u8) -> bool {
         self.has & flag != 0
+    }
+
+    /// The node's parent, if it has one.
+    pub fn parent(&self) -> Option<NodeId> {
+        (self.parent != NO_PARENT).then_some(self.parent)
     }
 }
 
@@ -237,7 +258,8 @@ impl Nodes {
         self.arena.extend_from_slice(title.as_bytes());
         self.arena.extend_from_slice(short.as_bytes());
         self.list.push(Node {
-            parent,
+            parent: parent.unwrap_or(NO_PARENT),
+            parent_shared: NOT_SHARED,
             end: 0,
             text,
             title_len,
@@ -264,6 +286,14 @@ impl Nodes {
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = NodeRef<'_>> + '_ {
         self.list.iter().map(|node| NodeRef { node, nodes: self })
+    }
+
+    /// Backs the node list and the text arena with huge pages (see
+    /// [`super::memory::prefer_huge_pages`]).
+    pub fn prefer_huge_pages(&self) {
+        super::memory::prefer_huge_pages(&self.list);
+        super::memory::prefer_huge_pages(&self.arena);
+        super::memory::prefer_huge_pages(&self.shared);
     }
 
     /// Compresses the titles of codes and modifiers (nine nodes in ten; headers, sections and
@@ -355,7 +385,7 @@ impl BookData {
             node.end = i as NodeId + 1;
         }
         for i in (0..n).rev() {
-            if let Some(p) = list[i as usize].parent {
+            if let Some(p) = list[i as usize].parent() {
                 let end = list[i as usize].end;
                 let pe = &mut list[p as usize].end;
                 *pe = (*pe).max(end);
@@ -394,6 +424,11 @@ impl BookData {
         }
         shared.shrink_to_fit();
         nodes.shared = shared;
+        for i in 0..nodes.list.len() {
+            if let Some(p) = nodes.list[i].parent() {
+                nodes.list[i].parent_shared = nodes.list[p as usize].shared;
+            }
+        }
     }
 
     /// A parent or child: the shared texts of a node with children, copies for a leaf.
@@ -403,21 +438,59 @@ impl BookData {
         CodeRef { code: n.shared_code(), title, kind: n.kind, billable: n.billable }
     }
 
+    /// Starts loading what the record of `id` reads besides its node, in scattered places: its
+    /// key and titles, its parent's shared lists, its fiscal years. A cold record then waits
+    /// for these cache misses together rather than one after another.
+    pub fn prefetch_record(&self, id: NodeId) {
+        use super::memory::prefetch;
+        if let Some(masks) = self.history.masks.get(id as usize) {
+            prefetch(masks);
+        }
+        let Some(node) = self.nodes.list.get(id as usize) else { return };
+        if let Some(text) = self.nodes.arena.get(node.text as usize) {
+            prefetch(text);
+        }
+        if let Some(shared) = self.nodes.shared.get(node.parent_shared as usize) {
+            prefetch(&shared.below);
+        }
+    }
+
     /// What the records of the children of `id` repeat (see [`Below`]). Made on first use and
     /// kept, so that every record below a node shares one list of parents and one of inherited
     /// notes; empty for a leaf.
     pub fn below(&self, id: NodeId) -> &Below {
+        self.below_at(id, self.nodes[id as usize].shared)
+    }
+
+    /// What the record of `id` shares with its siblings: [`BookData::below`] of its parent,
+    /// found without reading the parent node; `None` for a node without a parent.
+    pub fn below_parent(&self, id: NodeId) -> Option<&Below> {
+        let node = &self.nodes[id as usize];
+        node.parent().map(|p| self.below_at(p, node.parent_shared))
+    }
+
+    /// [`BookData::below`] of `id`, whose shared texts are at `shared` in [`Nodes::shared`].
+    fn below_at(&self, id: NodeId, shared: u32) -> &Below {
         static NOTHING: OnceLock<Below> = OnceLock::new();
-        let node = self.nodes.at(id);
-        let Some(shared) = node.shared() else { return NOTHING.get_or_init(Below::default) };
+        let Some(shared) = self.nodes.shared.get(shared as usize) else { return NOTHING.get_or_init(Below::default) };
         shared.below.get_or_init(|| {
-            let above = node.parent.map(|p| self.below(p));
+            let above = self.below_parent(id);
             let parents = above.iter().flat_map(|a| a.parents.iter().cloned()).chain([self.code_ref(id)]).collect();
             let inherited = |(kind, _): &&(NoteKind, Arc<str>)| *kind != NoteKind::InclusionTerm;
             let mine: Arc<[Note]> = self.notes_of(id).iter().filter(inherited).map(|n| self.note(id, n, true)).collect();
             let mine = (!mine.is_empty()).then_some(mine);
             let notes = mine.into_iter().chain(above.iter().flat_map(|a| a.notes.iter().cloned())).collect();
-            Below { parents, notes }
+            let own = self.seventh_of(id);
+            let seventh = match above {
+                Some(a) if own.is_empty() => a.seventh.clone(),
+                _ => {
+                    let source = self.nodes.at(id).shared_code();
+                    let mine = own.iter().map(|(c, meaning)| (*c, Arc::from(&**meaning), source.clone()));
+                    let theirs = above.iter().flat_map(|a| a.seventh.iter()).filter(|(c, ..)| !own.iter().any(|(o, _)| o == c));
+                    mine.chain(theirs.cloned()).collect()
+                }
+            };
+            Below { parents, notes, seventh }
         })
     }
 
@@ -456,11 +529,6 @@ impl BookData {
     /// The descriptions of `id`.
     pub fn descriptions_of(&self, id: NodeId) -> Option<&super::imported::Descriptions> {
         self.nodes[id as usize].has(HAS_DESCRIPTIONS).then(|| self.descriptions.get(&id)).flatten()
-    }
-
-    /// Ancestors of `id`, nearest first.
-    pub fn ancestors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        std::iter::successors(self.nodes[id as usize].parent, move |&p| self.nodes[p as usize].parent)
     }
 
     /// Direct children of `id`, in tabular order.

@@ -56,6 +56,13 @@ pub(crate) struct BookHistory {
     pub retired: Vec<Retired>,
 }
 
+impl BookHistory {
+    /// Backs the fiscal-year masks with huge pages (see [`super::memory::prefer_huge_pages`]).
+    pub fn prefer_huge_pages(&self) {
+        super::memory::prefer_huge_pages(&self.masks);
+    }
+}
+
 /// Builds the book's history from the history table and conversion table. Codes of the table
 /// that are not nodes of the book become retired codes.
 pub(crate) fn compile(data: &BookData, table: &HistoryTable, conversions: &[Conversion]) -> BookHistory {
@@ -416,7 +423,7 @@ impl Book {
             |p| match data.nodes.at(p).shared() {
                 Some(_) => data.below(p).parents.clone(),
                 None => {
-                    let above = data.nodes[p as usize].parent.map(|a| &data.below(a).parents);
+                    let above = data.below_parent(p).map(|b| &b.parents);
                     above.into_iter().flat_map(|a| a.iter().cloned()).chain([data.code_ref(p)]).collect()
                 }
             },

@@ -14,16 +14,37 @@ use crate::error::{Error, Result};
 /// The fst value of a key packs `start << 3 | count`: the key's nodes are
 /// `by_key[start .. start + count]`, ordered by code system.
 ///
-/// `briefs` runs parallel to `by_key` with what validity checks need of each node (its system
-/// and billable flag, two bytes), so [`crate::Book::is_valid`] reads the fst and this small
-/// array, never the much larger node array (one cache miss fewer on a cold code). `exact`
-/// answers exact look-ups without walking the fst.
+/// `exact` answers exact look-ups without walking the fst. Its entry for a code carried by one
+/// node (nearly all) is that node's id, so a lookup goes from the table straight to the node;
+/// for a code in several systems it is the start of the code's run in `by_key`.
+///
+/// `briefs` has, for each node, what validity checks need (its system and billable flag, two
+/// bytes), so [`crate::Book::is_valid`] reads the table and this small array, never the much
+/// larger node array (one cache miss fewer on a cold code).
 #[derive(Debug)]
 pub(crate) struct CodeIndex {
     map: Map<Vec<u8>>,
     by_key: Vec<NodeId>,
     briefs: Vec<Brief>,
     exact: KeyTable,
+}
+
+/// The nodes carrying one code, ordered by code system: read it as a slice.
+pub(crate) enum CodeNodes<'a> {
+    /// A code in one system (its node id is kept in the key table).
+    One([NodeId; 1]),
+    /// A code in several systems, or none.
+    Many(&'a [NodeId]),
+}
+
+impl std::ops::Deref for CodeNodes<'_> {
+    type Target = [NodeId];
+    fn deref(&self) -> &[NodeId] {
+        match self {
+            CodeNodes::One(id) => id,
+            CodeNodes::Many(ids) => ids,
+        }
+    }
 }
 
 /// The system and billable flag of a node of the index.
@@ -33,8 +54,8 @@ pub(crate) struct Brief {
     pub billable: bool,
 }
 
-fn briefs(by_key: &[NodeId], nodes: &Nodes) -> Vec<Brief> {
-    by_key.iter().map(|&id| Brief { system: nodes[id as usize].system, billable: nodes[id as usize].billable }).collect()
+fn briefs(nodes: &Nodes) -> Vec<Brief> {
+    nodes.iter().map(|n| Brief { system: n.system, billable: n.billable }).collect()
 }
 
 impl CodeIndex {
@@ -71,6 +92,7 @@ impl CodeIndex {
         if by_key.iter().any(|&id| id as usize >= nodes.len()) {
             return Err(Error::Book("code index points past the last node".into()));
         }
+        // A code carried by one node keeps the node's id in the table, which holds 24 bits.
         let mut exact = KeyTable::with_capacity(map.len());
         let mut stream = map.stream();
         while let Some((k, v)) = stream.next() {
@@ -78,9 +100,9 @@ impl CodeIndex {
             if count == 0 || start + count > by_key.len() {
                 return Err(Error::Book("code index entry out of range".into()));
             }
-            exact.insert(k, start, count)?;
+            exact.insert(k, if count == 1 { by_key[start] as usize } else { start }, count)?;
         }
-        let briefs = briefs(&by_key, nodes);
+        let briefs = briefs(nodes);
         Ok(CodeIndex { map, by_key, briefs, exact })
     }
 
@@ -89,28 +111,26 @@ impl CodeIndex {
         (self.map.as_fst().as_bytes(), &self.by_key)
     }
 
+    /// Backs the index's arrays with huge pages (see [`super::memory::prefer_huge_pages`]).
+    pub fn prefer_huge_pages(&self) {
+        super::memory::prefer_huge_pages(self.map.as_fst().as_bytes());
+        super::memory::prefer_huge_pages(&self.by_key);
+        super::memory::prefer_huge_pages(&self.briefs);
+        self.exact.prefer_huge_pages();
+    }
+
     /// The nodes carrying `key`, ordered by code system; empty when none.
-    pub fn get(&self, key: &[u8]) -> &[NodeId] {
-        self.entries(key).0
-    }
-
-    /// The system and billable flag of each node [`CodeIndex::get`] returns, in the same order,
-    /// and where the first of them is in the index (for [`CodeIndex::node_at`]).
-    pub fn briefs(&self, key: &[u8]) -> (usize, &[Brief]) {
-        self.exact.get(key).map_or((0, &[]), |(start, count)| (start, &self.briefs[start..start + count]))
-    }
-
-    /// [`CodeIndex::get`] and [`CodeIndex::briefs`] in one probe.
-    pub fn entries(&self, key: &[u8]) -> (&[NodeId], &[Brief]) {
+    pub fn get(&self, key: &[u8]) -> CodeNodes<'_> {
         match self.exact.get(key) {
-            Some((start, count)) => (&self.by_key[start..start + count], &self.briefs[start..start + count]),
-            None => (&[], &[]),
+            Some((id, 1)) => CodeNodes::One([id as NodeId]),
+            Some((start, count)) => CodeNodes::Many(&self.by_key[start..start + count]),
+            None => CodeNodes::Many(&[]),
         }
     }
 
-    /// The node at position `at` of the index.
-    pub fn node_at(&self, at: usize) -> NodeId {
-        self.by_key[at]
+    /// The system and billable flag of a node of the index.
+    pub fn brief(&self, id: NodeId) -> Brief {
+        self.briefs[id as usize]
     }
 
     /// Every key starting with `prefix` with its nodes, in key order, until `visit` returns false.

@@ -1,10 +1,10 @@
-//! [`KeyTable`]: a hash table from a normalised code to its run of the code index, for exact
+//! [`KeyTable`]: a hash table from a normalised code to its nodes in the code index, for exact
 //! look-ups in one probe (`is_valid`, `lookup`), where the fst walk would touch a node per
 //! character of the code (a cache miss each when the code is cold).
 //!
 //! A code is at most seven letters and digits, so it fits in 37 bits as a base-37 number
-//! (0 for "no character"); a slot is one `u64`: that number, the run's length (3 bits) and its
-//! start (24 bits). The table is open-addressed with linear probing and at most 3/4 full: about
+//! (0 for "no character"); a slot is one `u64`: that number, how many nodes carry the code
+//! (3 bits) and where they are (24 bits: see [`super::index::CodeIndex`]). The table is open-addressed with linear probing and at most 3/4 full: about
 //! 8 bytes per slot, 2 MiB for the 190,000 codes of the default book.
 
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ const CODE_BITS: u32 = 37;
 const COUNT_BITS: u32 = 3;
 const START_BITS: u32 = 64 - CODE_BITS - COUNT_BITS;
 
-/// Exact code to `(start, count)` of its run in the code index.
+/// Exact code to `(at, count)`: where its nodes are in the code index, and how many.
 #[derive(Debug, Default)]
 pub(crate) struct KeyTable {
     slots: Vec<u64>,
@@ -75,7 +75,12 @@ impl KeyTable {
         Err(bad("table full"))
     }
 
-    /// The `(start, count)` of `key`'s run, if the table has it.
+    /// Backs the slots with huge pages (see [`super::memory::prefer_huge_pages`]).
+    pub fn prefer_huge_pages(&self) {
+        super::memory::prefer_huge_pages(&self.slots);
+    }
+
+    /// The `(at, count)` of `key`, if the table has it.
     pub fn get(&self, key: &[u8]) -> Option<(usize, usize)> {
         let code = encode(key)?;
         let mask = self.slots.len().checked_sub(1)?;

@@ -104,6 +104,10 @@ impl Book {
     fn from_connection(conn: &rusqlite::Connection) -> Result<Book> {
         let (data, index) = store::read(conn)?;
         let search = crate::search::SearchIndex::read(conn, &data)?;
+        // A cold lookup reads a few places scattered over these arrays (see `memory`).
+        data.nodes.prefer_huge_pages();
+        data.history.prefer_huge_pages();
+        index.prefer_huge_pages();
         Ok(Book { inner: Arc::new(Inner { data, index, search }) })
     }
 
@@ -247,18 +251,19 @@ impl Book {
 
     /// The first node carrying the code, without allocating.
     fn first_id(&self, code: &str, system: Option<System>) -> Option<NodeId> {
-        self.first_at(code, system).map(|(at, _)| self.inner.index.node_at(at))
+        self.first_at(code, system).map(|(id, _)| id)
     }
 
-    /// Where in the code index the node [`Book::lookup`] would answer with is, and its brief.
-    /// Reads only the index, not the nodes.
-    fn first_at(&self, code: &str, system: Option<System>) -> Option<(usize, Brief)> {
+    /// The node [`Book::lookup`] would answer with, and its brief. Reads only the index, not
+    /// the nodes.
+    fn first_at(&self, code: &str, system: Option<System>) -> Option<(NodeId, Brief)> {
         let key = Key::parse(code).ok()?;
-        let (start, briefs) = self.inner.index.briefs(key.as_bytes());
-        let fits = |b: &Brief| spelling_fits(code, b.system, system);
+        let index = &self.inner.index;
+        let ids = index.get(key.as_bytes());
+        let briefs = ids.iter().map(|&id| (id, index.brief(id)));
+        let fits = |(_, b): &(NodeId, Brief)| spelling_fits(code, b.system, system);
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
-        let at = briefs.iter().position(|b| fits(b) && prefers(code, &key, b.system)).or_else(|| briefs.iter().position(fits))?;
-        Some((start + at, briefs[at]))
+        briefs.clone().find(|b| fits(b) && prefers(code, &key, b.1.system)).or_else(|| briefs.clone().find(fits))
     }
 
     /// The record of a current node or of a retired code.
@@ -281,13 +286,14 @@ impl Book {
     /// the order of [`System::ALL`].
     fn find(&self, code: &str, system: Option<System>) -> Result<Vec<history::Holder>> {
         let key = Key::parse_for(code, system)?;
-        let (ids, briefs) = self.inner.index.entries(key.as_bytes());
-        let fitting = || ids.iter().zip(briefs).filter(|(_, b)| spelling_fits(code, b.system, system));
+        let index = &self.inner.index;
+        let ids = index.get(key.as_bytes());
+        let fitting = || ids.iter().map(|&id| (id, index.brief(id))).filter(|(_, b)| spelling_fits(code, b.system, system));
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
         let mut found: Vec<history::Holder> = fitting()
             .filter(|(_, b)| prefers(code, &key, b.system))
             .chain(fitting().filter(|(_, b)| !prefers(code, &key, b.system)))
-            .map(|(&id, _)| history::Holder::Node(id))
+            .map(|(id, _)| history::Holder::Node(id))
             .collect();
         if found.is_empty() {
             let hist = &self.inner.data.history;

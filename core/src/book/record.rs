@@ -15,11 +15,12 @@ impl Book {
     /// The full record of one node.
     pub(crate) fn record(&self, id: NodeId) -> CodeRecord {
         let data = self.data();
+        data.prefetch_record(id);
         let node = data.nodes.at(id);
         // The parents and the inherited notes are lists the book shares between the records
         // below one node (see `BookData::below`): a record clones two `Arc`s, not each parent
         // and note.
-        let below = node.parent.map(|p| data.below(p));
+        let below = data.below_parent(id);
         let parents = below.map_or_else(|| Arc::from([]), |b| b.parents.clone());
         let children = data.children(id).map(|c| data.code_ref(c)).collect();
         let billable_descendants = if node.billable {
@@ -33,14 +34,13 @@ impl Book {
         let own = (!own.is_empty()).then(|| own.iter().map(|n| data.note(id, n, false)).collect());
         let notes = Notes::from_parts(own, below.map_or_else(|| Arc::from([]), |b| b.notes.clone()));
 
+        // The definitions that apply come with the parent's shared lists (the nearest ancestor
+        // that defines the character), so no ancestor is read here.
         let seventh_character = (node.system == System::Icd10cm && node.key().len() == 7)
             .then(|| {
                 let c = node.key().chars().last()?;
-                data.ancestors(id).find_map(|a| {
-                    let defs = data.seventh_of(a);
-                    let meaning = defs.iter().find(|(d, _)| *d == c)?;
-                    Some(SeventhCharacter { character: c.to_string(), meaning: meaning.1.to_string(), source: data.nodes.at(a).code() })
-                })
+                let (_, meaning, source) = below?.seventh.iter().find(|(d, ..)| *d == c)?;
+                Some(SeventhCharacter { character: c.to_string(), meaning: meaning.to_string(), source: source.to_string() })
             })
             .flatten();
 
@@ -99,5 +99,58 @@ impl Book {
             .take(MAX_SUGGESTIONS)
             .map(|id| data.nodes.at(id).code())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::data::BookData;
+
+    /// The definitions printed at the nearest ancestor that defines a character apply, also
+    /// when a nearer ancestor defines only other characters.
+    #[test]
+    fn a_seventh_character_means_what_the_nearest_ancestor_defining_it_says() {
+        use crate::record::NodeKind::{Chapter, Code, Header, Section};
+        let mut data = BookData::default();
+        let rows: [(NodeKind, &str, Option<NodeId>); 6] = [
+            (Chapter, "19", None),
+            (Section, "S70-S79", Some(0)),
+            (Header, "S72", Some(1)),
+            (Header, "S720", Some(2)),
+            (Code, "S72001A", Some(3)),
+            (Code, "S72001D", Some(3)),
+        ];
+        for (kind, key, parent) in rows {
+            data.nodes.push(System::Icd10cm, kind, key, key, "", kind == Code, parent).unwrap();
+        }
+        data.seventh.insert(2, vec![('A', "initial encounter".into()), ('D', "subsequent encounter".into())]);
+        data.seventh.insert(3, vec![('A', "initial encounter for closed fracture".into())]);
+        let book = Book::from_data(data).unwrap();
+        let seventh = |id: NodeId| book.record(id).seventh_character.map(|s| (s.meaning, s.source));
+        assert_eq!(seventh(4), Some(("initial encounter for closed fracture".into(), "S72.0".into())));
+        assert_eq!(seventh(5), Some(("subsequent encounter".into(), "S72".into())));
+    }
+
+    /// Every seven-character ICD-10-CM code of the default book gets the meaning a walk up its
+    /// ancestors finds.
+    #[test]
+    fn the_default_book_agrees_with_a_walk_up_the_ancestors() {
+        let book = Book::open_default().unwrap();
+        let data = book.data();
+        let mut checked = 0;
+        for id in 0..data.nodes.len() as NodeId {
+            let node = data.nodes.at(id);
+            if node.system != System::Icd10cm || !node.is_code() || node.key().len() != 7 {
+                continue;
+            }
+            let c = node.key().chars().last().unwrap();
+            let defining = std::iter::successors(node.parent(), |&p| data.nodes[p as usize].parent())
+                .find_map(|a| data.seventh_of(a).iter().find(|(d, _)| *d == c).map(|(_, m)| (m.to_string(), data.nodes.at(a).code())));
+            let got = book.record(id).seventh_character.map(|s| (s.meaning, s.source));
+            assert_eq!(got, defining, "{}", node.code());
+            checked += 1;
+        }
+        assert!(checked > 40_000, "{checked}");
     }
 }

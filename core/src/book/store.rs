@@ -72,7 +72,7 @@ fn write(conn: &mut Connection, data: &BookData, index: &CodeIndex) -> Result<()
         let mut st = tx.prepare("INSERT INTO nodes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
         for (i, n) in data.nodes.iter().enumerate() {
             let short = if n.has_short_title() { n.short_title() } else { "".into() };
-            st.execute(params![i as i64, n.system.as_str(), n.kind.as_str(), n.key(), &*n.title(), &*short, n.billable, n.parent])?;
+            st.execute(params![i as i64, n.system.as_str(), n.kind.as_str(), n.key(), &*n.title(), &*short, n.billable, n.parent()])?;
         }
         let mut st = tx.prepare("INSERT INTO notes VALUES (?1, ?2, ?3, ?4)")?;
         for (node, notes) in sorted(&data.notes) {
