@@ -88,6 +88,12 @@ pub struct PcsAxes {
     /// The tables (packed) with rows keyed by a prefix longer than the table, where positions
     /// 4-7 must try the longer prefixes first; every other table needs one probe a position.
     split_tables: FxHashSet<u64>,
+    /// The rows of positions 3-7 keyed by a table (packed), as that table's run of
+    /// `table_rows`: (position << 8 | value, row), sorted. A code's last five characters are
+    /// found in one short contiguous run rather than by five probes of `index`, each a cache
+    /// miss somewhere in a large table when the book is cold.
+    tables: FxHashMap<u64, (u32, u32)>,
+    table_rows: Vec<(u16, u32)>,
 }
 
 /// Axis names used when neither the table nor the section is known.
@@ -302,7 +308,18 @@ impl PcsAxes {
                 section_names.insert(key, name.clone());
             }
         }
-        let mut axes = PcsAxes { rows, axes: Vec::new(), index, names, section_names, split_tables };
+        let mut by_table: Vec<(u64, u16, u32)> = index
+            .iter()
+            .filter(|((key, p, value), _)| prefix_len(*key) == 3 && *p >= 3 && value.is_ascii())
+            .map(|(&(key, p, value), &row)| (key, u16::from(p) << 8 | value as u16, row))
+            .collect();
+        by_table.sort_unstable();
+        let mut tables = FxHashMap::default();
+        for (i, &(key, ..)) in by_table.iter().enumerate() {
+            tables.entry(key).or_insert((i as u32, i as u32)).1 = i as u32 + 1;
+        }
+        let table_rows = by_table.into_iter().map(|(_, at, row)| (at, row)).collect();
+        let mut axes = PcsAxes { rows, axes: Vec::new(), index, names, section_names, split_tables, tables, table_rows };
         axes.rows.shrink_to_fit();
         axes.share_axes();
         axes
@@ -343,19 +360,31 @@ impl PcsAxes {
     /// the tables do not allow) still gets its position, value and axis name (the table's,
     /// else the one most tables of the section use, else the usual Medical and Surgical name),
     /// with an empty `label` and no definition: the caller decides what to show instead.
-    /// Cost: a few hash look-ups per position; no I/O.
+    /// Cost: a hash look-up for each of the first two positions and one for the table, a
+    /// search of the table's short run for the others; no I/O.
     pub fn describe(&self, code: &str) -> Vec<Arc<PcsAxis>> {
+        self.describe_with(code, true)
+    }
+
+    /// [`PcsAxes::describe`], finding positions 3-7 in the table's run of `table_rows` when
+    /// `by_table`, else by probes of `index` (the same answers: the tests compare them).
+    fn describe_with(&self, code: &str, by_table: bool) -> Vec<Arc<PcsAxis>> {
         let mut buf = ['\0'; 7];
         let mut len = 0;
         for (slot, c) in buf.iter_mut().zip(code.trim().chars()) {
             (*slot, len) = (c, len + 1);
         }
         let chars = &buf[..len];
+        let table = chars.get(..3).and_then(prefix_key).filter(|t| by_table && !self.split_tables.contains(t));
+        let run = table.and_then(|t| self.tables.get(&t)).and_then(|&(from, to)| self.table_rows.get(from as usize..to as usize));
         (0..chars.len())
             .map(|i| {
                 let p = (i + 1) as u8;
                 let value = chars[i];
-                let found = if p <= 3 {
+                let found = if let (Some(run), 3.., true) = (run, p, value.is_ascii()) {
+                    let at = u16::from(p) << 8 | value as u16;
+                    run.binary_search_by_key(&at, |r| r.0).ok().and_then(|j| self.axes.get(run[j].1 as usize))
+                } else if p <= 3 {
                     self.lookup(&chars[..=i], p, value)
                 } else if prefix_key(&chars[..3]).is_some_and(|t| self.split_tables.contains(&t)) {
                     (3..=chars.len()).rev().find_map(|len| self.lookup(&chars[..len], p, value))
@@ -441,6 +470,12 @@ fn prefix_key(prefix: &[char]) -> Option<u64> {
         return None;
     }
     prefix.iter().try_fold(prefix.len() as u64, |k, &c| c.is_ascii().then_some((k << 8) | c as u64))
+}
+
+/// The length of the prefix a [`prefix_key`] packs (its top byte, above one byte a character).
+fn prefix_len(key: u64) -> u64 {
+    let bytes = (64 - key.leading_zeros()).div_ceil(8) as u64;
+    key >> (8 * bytes.saturating_sub(1))
 }
 
 /// How many leading characters of a code decide an axis name at a position: the prefix
@@ -968,6 +1003,29 @@ mod tests {
 
     fn s(name: &str, value: &str, label: &str, def: bool) -> (String, String, String, bool) {
         (name.into(), value.into(), label.into(), def)
+    }
+
+    /// Finding positions 3-7 in the table's run gives what probing the index for each gives,
+    /// for every code of the default book, for each code with its last character changed (some
+    /// combinations the tables do not have), and for tables split by longer prefixes.
+    #[test]
+    fn the_table_runs_answer_as_the_index_does() {
+        let book = crate::Book::open_default().unwrap();
+        let pcs = &book.data().pcs;
+        let mut split = 0;
+        for (_, code) in book.codes().filter(|(s, c)| *s == crate::System::Icd10pcs && c.len() == 7) {
+            for last in [None, Some('0'), Some('Z'), Some('X')] {
+                let code = match last {
+                    Some(c) => format!("{}{c}", &code[..6]),
+                    None => code.clone(),
+                };
+                assert_eq!(pcs.describe_with(&code, true), pcs.describe_with(&code, false), "{code}");
+            }
+            split += usize::from(prefix_key(&code.chars().take(3).collect::<Vec<_>>()).is_some_and(|t| pcs.split_tables.contains(&t)));
+        }
+        assert!(split > 0, "no code of a split table was compared");
+        assert_eq!(prefix_len(prefix_key(&['0', 'D', 'T']).unwrap()), 3);
+        assert_eq!(prefix_len(prefix_key(&['\0']).unwrap()), 1);
     }
 
     #[test]
