@@ -286,13 +286,15 @@ impl Book {
     /// the order of [`System::ALL`].
     fn find(&self, code: &str, system: Option<System>) -> Result<Vec<history::Holder>> {
         let key = Key::parse_for(code, system)?;
-        let index = &self.inner.index;
-        let ids = index.get(key.as_bytes());
-        let fitting = || ids.iter().map(|&id| (id, index.brief(id))).filter(|(_, b)| spelling_fits(code, b.system, system));
+        let ids = self.inner.index.get(key.as_bytes());
+        // The system from the node, not the index's brief: the record reads the node next, so
+        // this is the one cache miss both need.
+        let nodes = &self.inner.data.nodes;
+        let fitting = || ids.iter().map(|&id| (id, nodes[id as usize].system)).filter(|&(_, s)| spelling_fits(code, s, system));
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
         let mut found: Vec<history::Holder> = fitting()
-            .filter(|(_, b)| prefers(code, &key, b.system))
-            .chain(fitting().filter(|(_, b)| !prefers(code, &key, b.system)))
+            .filter(|&(_, s)| prefers(code, &key, s))
+            .chain(fitting().filter(|&(_, s)| !prefers(code, &key, s)))
             .map(|(id, _)| history::Holder::Node(id))
             .collect();
         if found.is_empty() {
