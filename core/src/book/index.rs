@@ -15,12 +15,10 @@ use crate::error::{Error, Result};
 /// `by_key[start .. start + count]`, ordered by code system.
 ///
 /// `exact` answers exact look-ups without walking the fst. Its entry for a code carried by one
-/// node (nearly all) is that node's id, so a lookup goes from the table straight to the node;
-/// for a code in several systems it is the start of the code's run in `by_key`.
-///
-/// `briefs` has, for each node, what validity checks need (its system and billable flag, two
-/// bytes), so [`crate::Book::is_valid`] reads the table and this small array, never the much
-/// larger node array (one cache miss fewer on a cold code).
+/// node (nearly all) is that node's id and brief (what validity checks need of it: its system
+/// and billable flag), so [`crate::Book::is_valid`] reads one slot of the table and nothing
+/// else, and a lookup goes from the table straight to the node. For a code in several systems
+/// the entry is the start of the code's run in `by_key`, and `briefs` has each node's brief.
 #[derive(Debug)]
 pub(crate) struct CodeIndex {
     map: Map<Vec<u8>>,
@@ -52,6 +50,25 @@ impl std::ops::Deref for CodeNodes<'_> {
 pub(crate) struct Brief {
     pub system: System,
     pub billable: bool,
+}
+
+/// Bits of a brief in a key-table entry, below the node id (`System::ALL` has fewer than 8).
+const BRIEF_BITS: u32 = 4;
+
+/// Node ids up to this are kept in the key table with their brief (the table's 24 bits, less
+/// the brief's); a larger book keeps its other codes as runs of one.
+const INLINE_IDS: usize = 1 << (24 - BRIEF_BITS);
+
+impl Brief {
+    fn pack(self) -> usize {
+        let system = System::ALL.iter().position(|&s| s == self.system).unwrap_or_default();
+        (system << 1) | usize::from(self.billable)
+    }
+
+    fn unpack(bits: usize) -> Brief {
+        let system = System::ALL.get((bits & ((1 << BRIEF_BITS) - 1)) >> 1).copied().unwrap_or(System::Icd10cm);
+        Brief { system, billable: bits & 1 == 1 }
+    }
 }
 
 fn briefs(nodes: &Nodes) -> Vec<Brief> {
@@ -92,7 +109,7 @@ impl CodeIndex {
         if by_key.iter().any(|&id| id as usize >= nodes.len()) {
             return Err(Error::Book("code index points past the last node".into()));
         }
-        // A code carried by one node keeps the node's id in the table, which holds 24 bits.
+        let briefs = briefs(nodes);
         let mut exact = KeyTable::with_capacity(map.len());
         let mut stream = map.stream();
         while let Some((k, v)) = stream.next() {
@@ -100,9 +117,11 @@ impl CodeIndex {
             if count == 0 || start + count > by_key.len() {
                 return Err(Error::Book("code index entry out of range".into()));
             }
-            exact.insert(k, if count == 1 { by_key[start] as usize } else { start }, count)?;
+            match by_key[start] as usize {
+                id if count == 1 && id < INLINE_IDS => exact.insert(k, (id << BRIEF_BITS) | briefs[id].pack(), 0)?,
+                _ => exact.insert(k, start, count)?,
+            }
         }
-        let briefs = briefs(nodes);
         Ok(CodeIndex { map, by_key, briefs, exact })
     }
 
@@ -122,15 +141,21 @@ impl CodeIndex {
     /// The nodes carrying `key`, ordered by code system; empty when none.
     pub fn get(&self, key: &[u8]) -> CodeNodes<'_> {
         match self.exact.get(key) {
-            Some((id, 1)) => CodeNodes::One([id as NodeId]),
+            Some((one, 0)) => CodeNodes::One([(one >> BRIEF_BITS) as NodeId]),
             Some((start, count)) => CodeNodes::Many(&self.by_key[start..start + count]),
             None => CodeNodes::Many(&[]),
         }
     }
 
-    /// The system and billable flag of a node of the index.
-    pub fn brief(&self, id: NodeId) -> Brief {
-        self.briefs[id as usize]
+    /// [`CodeIndex::get`] with each node's brief, reading no node: for a code in one system,
+    /// one slot of the key table.
+    pub fn briefs(&self, key: &[u8]) -> impl Iterator<Item = (NodeId, Brief)> + Clone + '_ {
+        let (one, many) = match self.exact.get(key) {
+            Some((one, 0)) => (Some(((one >> BRIEF_BITS) as NodeId, Brief::unpack(one))), &[][..]),
+            Some((start, count)) => (None, &self.by_key[start..start + count]),
+            None => (None, &[][..]),
+        };
+        one.into_iter().chain(many.iter().map(|&id| (id, self.briefs[id as usize])))
     }
 
     /// Every key starting with `prefix` with its nodes, in key order, until `visit` returns false.
@@ -166,4 +191,49 @@ impl CodeIndex {
 
 fn unpack(v: u64) -> (usize, usize) {
     ((v >> 3) as usize, (v & 7) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_brief_survives_the_key_table() {
+        for system in System::ALL {
+            for billable in [false, true] {
+                let b = Brief { system, billable };
+                assert!(b.pack() < 1 << BRIEF_BITS);
+                assert_eq!(Brief::unpack(b.pack()), b);
+            }
+        }
+    }
+
+    /// Every code of the default book: the briefs read from the key table alone (or from the
+    /// run of a code in several systems) are those of the nodes carrying the code.
+    #[test]
+    fn briefs_and_nodes_agree_for_every_code() {
+        let book = crate::Book::open_default().unwrap();
+        let (data, index) = (book.data(), book.index());
+        let (mut one, mut many) = (0, 0);
+        let mut seen = std::collections::HashSet::new();
+        for node in data.nodes.iter().filter(|n| n.is_code()) {
+            let key = node.key();
+            if !seen.insert(key) {
+                continue;
+            }
+            let ids: Vec<NodeId> = index.get(key.as_bytes()).to_vec();
+            let want: Vec<(NodeId, Brief)> = ids
+                .iter()
+                .map(|&id| (id, Brief { system: data.nodes[id as usize].system, billable: data.nodes[id as usize].billable }))
+                .collect();
+            assert_eq!(index.briefs(key.as_bytes()).collect::<Vec<_>>(), want, "{key}");
+            assert!(ids.iter().all(|&id| data.nodes.at(id).key() == key), "{key}");
+            if ids.len() == 1 {
+                one += 1
+            } else {
+                many += 1
+            }
+        }
+        assert!(one > 180_000 && many > 0, "{one} {many}");
+    }
 }

@@ -258,9 +258,7 @@ impl Book {
     /// the nodes.
     fn first_at(&self, code: &str, system: Option<System>) -> Option<(NodeId, Brief)> {
         let key = Key::parse(code).ok()?;
-        let index = &self.inner.index;
-        let ids = index.get(key.as_bytes());
-        let briefs = ids.iter().map(|&id| (id, index.brief(id)));
+        let briefs = self.inner.index.briefs(key.as_bytes());
         let fits = |(_, b): &(NodeId, Brief)| spelling_fits(code, b.system, system);
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
         briefs.clone().find(|b| fits(b) && prefers(code, &key, b.1.system)).or_else(|| briefs.clone().find(fits))
