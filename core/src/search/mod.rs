@@ -302,7 +302,7 @@ impl Book {
             (n.system.display(n.key()) != typed, !n.billable, n.system)
         };
         let mut exact: Vec<NodeId> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
-        exact.sort_by_key(order);
+        exact.sort_by_cached_key(order);
         out.extend(exact.into_iter().enumerate().map(|(i, node)| Candidate {
             node,
             score: 1000,
@@ -320,7 +320,7 @@ impl Book {
             scanned += 1;
             if k.len() > key.as_bytes().len() {
                 let mut ids: Vec<NodeId> = ids.iter().copied().filter(|&id| accept(id)).collect();
-                ids.sort_by_key(order);
+                ids.sort_by_cached_key(order);
                 for node in ids {
                     out.push(Candidate { node, score: 900, tie, how: How::Code(key.as_str().len()) });
                     tie += 1;

@@ -514,14 +514,15 @@ fn ascii_words_are_the_tokens_of_every_text() {
     }
 }
 
-/// The trie gives the term dictionary's prefix ranges: for every prefix of every term, and for
-/// prefixes no term has.
+/// The trie gives the term dictionary's term ids and prefix ranges: for every prefix of every
+/// term, and for prefixes no term has.
 #[test]
 fn trie_prefix_ranges_are_the_dictionary_s() {
     let b = Book::open_default().unwrap();
     let index = b.search_index();
+    let words = index.words();
     let mut prefixes: Vec<String> = Vec::new();
-    for w in index.words() {
+    for w in words.iter().cloned() {
         for (i, _) in w.char_indices().skip(1) {
             prefixes.push(w[..i].to_string());
         }
@@ -532,6 +533,8 @@ fn trie_prefix_ranges_are_the_dictionary_s() {
     prefixes.sort_unstable();
     prefixes.dedup();
     for p in &prefixes {
+        // Term ids are the words' ranks.
+        assert_eq!(index.term(p), words.binary_search(p).ok().map(|i| i as index::TermId), "{p:?}");
         let (trie, fst) = (index.prefix_range(p), index.fst_prefix_range(p));
         assert_eq!(trie.is_empty(), fst.is_empty(), "{p:?}");
         if !fst.is_empty() {

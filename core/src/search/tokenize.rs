@@ -184,7 +184,7 @@ pub(crate) fn ascii_words(text: &str, mut f: impl FnMut(&[u8], (u32, u32))) -> b
     if !b.is_ascii() {
         return false;
     }
-    let is_word = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let is_word = |i: usize| b.get(i).is_some_and(|&c| ASCII_WORD[usize::from(c)]);
     let mut whole = [0u8; MAX_WORD_LEN];
     let mut tokens = 0;
     let mut i = 0;
@@ -237,6 +237,17 @@ pub(crate) fn ascii_words(text: &str, mut f: impl FnMut(&[u8], (u32, u32))) -> b
     }
     true
 }
+
+/// Which bytes are ASCII letters or digits (a table: [`ascii_words`] asks for every byte).
+const ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    t
+};
 
 /// A run of letters and digits, possibly joined by hyphens or apostrophes.
 #[derive(Debug, Default)]

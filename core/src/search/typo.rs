@@ -97,22 +97,34 @@ impl TermTrie {
         }
     }
 
-    /// The ids of the terms that begin with `prefix` (a subtree's terms are consecutive in
-    /// preorder, the term order): from the least term below the prefix's node to the greatest.
-    /// `None` for a trie that finds nothing (the term dictionary must answer).
-    pub fn prefix_range(&self, prefix: &[u8]) -> Option<std::ops::Range<TermId>> {
+    /// The node that `path` leads to from the root (`Some(None)`: none); `None` for a trie that
+    /// finds nothing.
+    fn node(&self, path: &[u8]) -> Option<Option<usize>> {
         if self.labels.is_empty() {
             return None;
         }
         let mut v = 0;
-        for &b in prefix {
+        for &b in path {
             let children = self.children(v);
             let first = children.start;
             match self.labels.get(children).and_then(|l| l.iter().position(|&l| l == b)) {
                 Some(i) => v = first + i,
-                None => return Some(0..0),
+                None => return Some(None),
             }
         }
+        Some(Some(v))
+    }
+
+    /// The term id of a word (`Some(None)`: no term); `None` for a trie that finds nothing.
+    pub fn find(&self, word: &[u8]) -> Option<Option<TermId>> {
+        Some(self.node(word)?.filter(|&v| self.is_final(v)).map(|v| self.term(v)))
+    }
+
+    /// The ids of the terms that begin with `prefix` (a subtree's terms are consecutive in
+    /// preorder, the term order): from the least term below the prefix's node to the greatest.
+    /// `None` for a trie that finds nothing (the term dictionary must answer).
+    pub fn prefix_range(&self, prefix: &[u8]) -> Option<std::ops::Range<TermId>> {
+        let Some(v) = self.node(prefix)? else { return Some(0..0) };
         // The least term is the first final node down the first children; the greatest, the
         // leaf down the last children (every leaf ends a term).
         let mut least = v;
@@ -344,10 +356,25 @@ impl<'a> Walk<'a> {
         }
         let first = children.start;
         let labels = trie.labels.get(children).unwrap_or_default();
-        for (i, &label) in labels.iter().enumerate() {
-            let is_wanted = || wanted[usize::from(label / 64)] >> (label % 64) & 1 == 1;
-            if (open || is_wanted()) && !self.edge(first + i, depth, utf8, best) {
-                return false;
+        if open {
+            for i in 0..labels.len() {
+                if !self.edge(first + i, depth, utf8, best) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        // Each wanted byte in increasing order (the children's: labels are sorted), found by a
+        // binary search rather than by testing every child.
+        for (base, mut bits) in (0u16..).step_by(64).zip(wanted) {
+            while bits != 0 {
+                let label = (base + bits.trailing_zeros() as u16) as u8;
+                bits &= bits - 1;
+                if let Ok(i) = labels.binary_search(&label) {
+                    if !self.edge(first + i, depth, utf8, best) {
+                        return false;
+                    }
+                }
             }
         }
         true
