@@ -605,18 +605,7 @@ fn write_varint(out: &mut Vec<u8>, mut v: u32) {
     out.push(v as u8);
 }
 
-#[inline]
 fn read_varint(bytes: &[u8]) -> Option<(u32, &[u8])> {
-    // One and two bytes inline (nearly every term id, gap and length); longer out of line.
-    match bytes {
-        [b0, rest @ ..] if b0 & 0x80 == 0 => Some((u32::from(*b0), rest)),
-        [b0, b1, rest @ ..] if b1 & 0x80 == 0 => Some((u32::from(b0 & 0x7F) | u32::from(*b1) << 7, rest)),
-        _ => read_long_varint(bytes),
-    }
-}
-
-#[inline(never)]
-fn read_long_varint(bytes: &[u8]) -> Option<(u32, &[u8])> {
     let mut v: u32 = 0;
     for (i, &b) in bytes.iter().enumerate().take(5) {
         v |= u32::from(b & 0x7F).checked_shl(7 * i as u32)?;
