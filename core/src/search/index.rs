@@ -279,6 +279,12 @@ impl SearchIndex {
         Ok(index)
     }
 
+    /// Every term's word, in term order.
+    #[cfg(test)]
+    pub fn words(&self) -> Vec<String> {
+        self.terms.stream().into_str_keys().unwrap_or_default()
+    }
+
     /// Number of distinct words.
     pub fn term_count(&self) -> usize {
         self.terms.len()
@@ -328,11 +334,16 @@ impl SearchIndex {
 
     /// The term id of a folded word.
     pub fn term(&self, word: &str) -> Option<TermId> {
-        self.terms.get(word).map(|v| v as TermId)
+        self.trie.find(word.as_bytes()).unwrap_or_else(|| self.terms.get(word).map(|v| v as TermId))
     }
 
     /// The ids of every term starting with `prefix`.
     pub fn prefix_range(&self, prefix: &str) -> Range<TermId> {
+        self.trie.prefix_range(prefix.as_bytes()).unwrap_or_else(|| self.fst_prefix_range(prefix))
+    }
+
+    /// [`SearchIndex::prefix_range`] from the term dictionary (two range look-ups).
+    pub(crate) fn fst_prefix_range(&self, prefix: &str) -> Range<TermId> {
         let lo = self.first_at_or_after(prefix.as_bytes());
         let mut upper = prefix.as_bytes().to_vec();
         // The smallest string greater than every string with this prefix.

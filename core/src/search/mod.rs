@@ -270,7 +270,8 @@ impl Book {
         cands.sort_unstable_by(rank);
 
         let mut tok = Tokens::default();
-        Ok(cands.iter().skip(options.offset).take(options.limit).map(|c| self.hit(c, &q, &mut tok)).collect())
+        let span_filter = SpanFilter::new(&q);
+        Ok(cands.iter().skip(options.offset).take(options.limit).map(|c| self.hit(c, &q, &span_filter, &mut tok)).collect())
     }
 
     /// The size of this book's search index.
@@ -301,7 +302,7 @@ impl Book {
             (n.system.display(n.key()) != typed, !n.billable, n.system)
         };
         let mut exact: Vec<NodeId> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
-        exact.sort_by_key(order);
+        exact.sort_by_cached_key(order);
         out.extend(exact.into_iter().enumerate().map(|(i, node)| Candidate {
             node,
             score: 1000,
@@ -319,7 +320,7 @@ impl Book {
             scanned += 1;
             if k.len() > key.as_bytes().len() {
                 let mut ids: Vec<NodeId> = ids.iter().copied().filter(|&id| accept(id)).collect();
-                ids.sort_by_key(order);
+                ids.sort_by_cached_key(order);
                 for node in ids {
                     out.push(Candidate { node, score: 900, tie, how: How::Code(key.as_str().len()) });
                     tie += 1;
@@ -364,7 +365,7 @@ impl Book {
     }
 
     /// Builds the hit of a ranked candidate, with its spans.
-    fn hit(&self, c: &Candidate, q: &query::Query, tok: &mut Tokens) -> Hit {
+    fn hit(&self, c: &Candidate, q: &query::Query, span_filter: &SpanFilter, tok: &mut Tokens) -> Hit {
         let data = self.data();
         let n = data.nodes.at(c.node);
         let code = n.code();
@@ -391,7 +392,7 @@ impl Book {
                     (_, Field::ShortTitle) => MatchField::ShortTitle,
                     (_, Field::InclusionTerm) => MatchField::InclusionTerm,
                 };
-                let spans = spans(q, &text, tok);
+                let spans = spans(q, span_filter, &text, tok);
                 (field, text.into_owned(), spans)
             }
         };
@@ -452,37 +453,83 @@ fn distinct_nodes_scoring(texts: &[TextHit], min: u32) -> usize {
     nodes.len()
 }
 
+/// The first bytes of every word a hit's span can match (a query's words, typo expansions and
+/// alternatives' words): a text word that begins otherwise matches nothing.
+struct SpanFilter([u64; 4]);
+
+impl SpanFilter {
+    fn new(q: &query::Query) -> SpanFilter {
+        let mut bits = [0u64; 4];
+        for slot in &q.slots {
+            let alts = slot.alts.iter().flat_map(|a| &a.words);
+            for w in std::iter::once(&slot.word).chain(&slot.fuzzy_words).chain(alts) {
+                match w.as_bytes().first() {
+                    Some(&b) => bits[usize::from(b / 64)] |= 1 << (b % 64),
+                    // An empty word would match (as a prefix) anything.
+                    None => return SpanFilter([u64::MAX; 4]),
+                }
+            }
+        }
+        SpanFilter(bits)
+    }
+
+    /// Whether a text word (folded, or ASCII in any case) may match.
+    fn may_match(&self, w: &[u8]) -> bool {
+        w.first().map(u8::to_ascii_lowercase).is_some_and(|b| self.0[usize::from(b / 64)] >> (b % 64) & 1 == 1)
+    }
+}
+
+/// The span of one word of a text (`w` folded, or ASCII in any case: the query's words are
+/// folded, so comparing them ignoring ASCII case is comparing the folded word; chars `[s, e)`)
+/// that matches the query: the first slot whose word, typo expansion or used alternative's word
+/// it is, or whose word it begins (the last query word: the typed part only).
+fn word_span(q: &query::Query, w: &[u8], (s, e): (u32, u32)) -> Option<(usize, usize)> {
+    let (s, e) = (s as usize, e as usize);
+    let is = |x: &str| x.as_bytes().eq_ignore_ascii_case(w);
+    for slot in &q.slots {
+        let whole = is(&slot.word) || slot.fuzzy_words.iter().any(|f| is(f)) || slot.alts.iter().any(|a| a.words.iter().any(|x| is(x)));
+        if whole {
+            return Some((s, e));
+        }
+        let p = slot.word.as_bytes();
+        if slot.prefix.is_some() && w.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)) {
+            return Some((s, (s + slot.word.chars().count()).min(e)));
+        }
+    }
+    None
+}
+
 /// The spans of `text` that match the query: every word equal to a query word, one of its typo
 /// expansions or a word of a used alternative; the typed part of a word the last query word
-/// begins.
-fn spans(q: &query::Query, text: &str, tok: &mut Tokens) -> Vec<(usize, usize)> {
-    tok.tokenize(text);
+/// begins. (An ASCII text, nearly every one, is read word by word without a full tokenising.)
+fn spans(q: &query::Query, filter: &SpanFilter, text: &str, tok: &mut Tokens) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for t in &tok.list {
-        let w = tok.word(t);
-        let (s, e) = (t.chars.0 as usize, t.chars.1 as usize);
-        for slot in &q.slots {
-            let whole =
-                slot.word == w || slot.fuzzy_words.iter().any(|f| f == w) || slot.alts.iter().any(|a| a.words.iter().any(|x| x == w));
-            if whole {
-                out.push((s, e));
-                break;
-            }
-            if slot.prefix.is_some() && w.starts_with(slot.word.as_str()) {
-                out.push((s, (s + slot.word.chars().count()).min(e)));
-                break;
-            }
+    let mut add = |w: &[u8], chars: (u32, u32)| {
+        if let Some(span) = filter.may_match(w).then(|| word_span(q, w, chars)).flatten() {
+            out.push(span);
+        }
+    };
+    let ascii = tokenize::ascii_words(text, &mut add);
+    if !ascii {
+        tok.tokenize(text);
+        for t in &tok.list {
+            add(tok.word(t).as_bytes(), t.chars);
         }
     }
     out.sort_unstable();
     // Spans that overlap or are apart only by white space become one (a phrase is one span).
-    let chars: Vec<char> = if out.len() > 1 { text.chars().collect() } else { Vec::new() };
+    let chars: Vec<char> = if out.len() > 1 && !ascii { text.chars().collect() } else { Vec::new() };
+    let gap_is_space = |from: usize, to: usize| {
+        if ascii {
+            text.as_bytes().get(from..to).is_some_and(|gap| gap.iter().all(|&b| char::from(b).is_whitespace()))
+        } else {
+            chars.get(from..to).is_some_and(|gap| gap.iter().all(|c| c.is_whitespace()))
+        }
+    };
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(out.len());
     for (s, e) in out {
         match merged.last_mut() {
-            Some(last) if s <= last.1 || chars.get(last.1..s).is_some_and(|gap| gap.iter().all(|c| c.is_whitespace())) => {
-                last.1 = last.1.max(e)
-            }
+            Some(last) if s <= last.1 || gap_is_space(last.1, s) => last.1 = last.1.max(e),
             _ => merged.push((s, e)),
         }
     }

@@ -496,3 +496,49 @@ fn pruning_keeps_every_hit_on_the_default_book() {
     let b = Book::open_default().unwrap();
     assert_pruning_changes_nothing(&b, &relevance_queries(), &[(10, 0), (1, 0), (3, 2), (50, 0)]);
 }
+
+/// The spans of a hit read an ASCII text word by word: every title and synonym of the default
+/// book gives the words of the full tokeniser.
+#[test]
+fn ascii_words_are_the_tokens_of_every_text() {
+    let b = Book::open_default().unwrap();
+    let data = b.data();
+    for n in data.nodes.iter() {
+        tokenize::tests::assert_ascii_words_agree(&n.title());
+        if n.has_short_title() {
+            tokenize::tests::assert_ascii_words_agree(&n.short_title());
+        }
+    }
+    for (_, text) in data.notes.values().flatten() {
+        tokenize::tests::assert_ascii_words_agree(text);
+    }
+}
+
+/// The trie gives the term dictionary's term ids and prefix ranges: for every prefix of every
+/// term, and for prefixes no term has.
+#[test]
+fn trie_prefix_ranges_are_the_dictionary_s() {
+    let b = Book::open_default().unwrap();
+    let index = b.search_index();
+    let words = index.words();
+    let mut prefixes: Vec<String> = Vec::new();
+    for w in words.iter().cloned() {
+        for (i, _) in w.char_indices().skip(1) {
+            prefixes.push(w[..i].to_string());
+        }
+        prefixes.push(format!("{w}zz"));
+        prefixes.push(w);
+    }
+    prefixes.extend(["", "~", "\u{7f}", "zzzz", "é", "0"].map(String::from));
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    for p in &prefixes {
+        // Term ids are the words' ranks.
+        assert_eq!(index.term(p), words.binary_search(p).ok().map(|i| i as index::TermId), "{p:?}");
+        let (trie, fst) = (index.prefix_range(p), index.fst_prefix_range(p));
+        assert_eq!(trie.is_empty(), fst.is_empty(), "{p:?}");
+        if !fst.is_empty() {
+            assert_eq!(trie, fst, "{p:?}");
+        }
+    }
+}

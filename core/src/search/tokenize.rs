@@ -174,6 +174,81 @@ impl Tokens {
     }
 }
 
+/// The words [`Tokens::tokenize`] gives an ASCII text, with their char ranges, in the same order
+/// (parts, then the compound), without positions, core flags or buffers: a hit's spans need
+/// only these. `f` gets each word *unfolded* (compare it ignoring ASCII case; a compound comes
+/// folded) and its `[start, end)`. False, and no word, for a text that is not ASCII (tokenise
+/// it with [`Tokens`]).
+pub(crate) fn ascii_words(text: &str, mut f: impl FnMut(&[u8], (u32, u32))) -> bool {
+    let b = text.as_bytes();
+    if !b.is_ascii() {
+        return false;
+    }
+    let is_word = |i: usize| b.get(i).is_some_and(|&c| ASCII_WORD[usize::from(c)]);
+    let mut whole = [0u8; MAX_WORD_LEN];
+    let mut tokens = 0;
+    let mut i = 0;
+    while i < b.len() && tokens < MAX_TEXT_TOKENS {
+        if !is_word(i) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut parts, mut emitted, mut whole_len, mut after_apostrophe) = (0, 0, 0, false);
+        loop {
+            let from = i;
+            while is_word(i) {
+                i += 1;
+            }
+            let word = &b[from..i];
+            whole_len += word.len();
+            // As `Tokens::flush`: a possessive `s`, an over-long word and a function word are
+            // not words.
+            let skip = (parts > 0 && after_apostrophe && word.eq_ignore_ascii_case(b"s"))
+                || word.len() > MAX_WORD_LEN
+                || (word.len() <= 4 && STOP_WORDS.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(word)));
+            if !skip {
+                if tokens < MAX_TEXT_TOKENS {
+                    f(word, (from as u32, i as u32));
+                }
+                tokens += 1;
+                emitted += 1;
+            }
+            parts += 1;
+            // A hyphen or apostrophe between two word chars joins the next part.
+            if matches!(b.get(i), Some(b'-' | b'\'')) && is_word(i + 1) {
+                after_apostrophe = b[i] == b'\'';
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if (2..=MAX_COMPOUND_PARTS).contains(&parts) && emitted > 0 && whole_len <= MAX_WORD_LEN {
+            // The parts, folded, without their joiners.
+            let run = b[start..i].iter().filter(|c| c.is_ascii_alphanumeric());
+            for (d, c) in whole.iter_mut().zip(run) {
+                *d = c.to_ascii_lowercase();
+            }
+            if tokens < MAX_TEXT_TOKENS {
+                f(&whole[..whole_len], (start as u32, i as u32));
+            }
+            tokens += 1;
+        }
+    }
+    true
+}
+
+/// Which bytes are ASCII letters or digits (a table: [`ascii_words`] asks for every byte).
+const ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    t
+};
+
 /// A run of letters and digits, possibly joined by hyphens or apostrophes.
 #[derive(Debug, Default)]
 struct Run {
@@ -265,7 +340,7 @@ pub(crate) fn fold(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<(String, u16, u8, bool)> {
@@ -317,6 +392,43 @@ mod tests {
         let mut t = Tokens::default();
         t.tokenize("é😀 Abc");
         assert_eq!(t.list.iter().map(|k| k.chars).collect::<Vec<_>>(), [(0, 1), (3, 6)]);
+    }
+
+    /// [`ascii_words`] against [`Tokens::tokenize`] on one text.
+    pub(crate) fn assert_ascii_words_agree(text: &str) {
+        let mut t = Tokens::default();
+        t.tokenize(text);
+        let want: Vec<(&str, (u32, u32))> = t.list.iter().map(|k| (t.word(k), k.chars)).collect();
+        let mut got: Vec<(String, (u32, u32))> = Vec::new();
+        let ascii = ascii_words(text, |w, chars| got.push((String::from_utf8_lossy(w).to_ascii_lowercase(), chars)));
+        assert_eq!(ascii, text.is_ascii());
+        let got: Vec<(&str, (u32, u32))> = got.iter().map(|(w, c)| (w.as_str(), *c)).collect();
+        assert_eq!(got, if text.is_ascii() { want } else { Vec::new() }, "{text:?}");
+    }
+
+    #[test]
+    fn ascii_words_are_the_tokens() {
+        let long = "x".repeat(41);
+        let many = "a ".repeat(300);
+        let many_compounds = "a-b ".repeat(200);
+        for text in [
+            "",
+            "Essential (primary) hypertension",
+            "Crohn's disease of small intestine, NOS",
+            "COVID-19, Gastro-esophageal reflux; Alzheimer's disease, unspecified",
+            "a-b-c-d a-b-c-d-e o'-s x's X'S of-the the-of an-a",
+            "-a- 'b' a--b a-'b a'-b 'tis ok'",
+            "s's a's'b b'st word'",
+            "Type 2 diabetes mellitus w/o complications [E11.9] {braces}",
+            &format!("{long} a-{long} {long}-b ok-{}", "y".repeat(38)),
+            &format!("{}-{} z", "p".repeat(20), "q".repeat(20)),
+            &many,
+            &many_compounds,
+            "\u{0}\u{7}\t\n!!!---'''",
+            "Ménière's disease",
+        ] {
+            assert_ascii_words_agree(text);
+        }
     }
 
     #[test]

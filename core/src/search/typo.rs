@@ -97,6 +97,50 @@ impl TermTrie {
         }
     }
 
+    /// The node that `path` leads to from the root (`Some(None)`: none); `None` for a trie that
+    /// finds nothing.
+    fn node(&self, path: &[u8]) -> Option<Option<usize>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        let mut v = 0;
+        for &b in path {
+            let children = self.children(v);
+            let first = children.start;
+            match self.labels.get(children).and_then(|l| l.iter().position(|&l| l == b)) {
+                Some(i) => v = first + i,
+                None => return Some(None),
+            }
+        }
+        Some(Some(v))
+    }
+
+    /// The term id of a word (`Some(None)`: no term); `None` for a trie that finds nothing.
+    pub fn find(&self, word: &[u8]) -> Option<Option<TermId>> {
+        Some(self.node(word)?.filter(|&v| self.is_final(v)).map(|v| self.term(v)))
+    }
+
+    /// The ids of the terms that begin with `prefix` (a subtree's terms are consecutive in
+    /// preorder, the term order): from the least term below the prefix's node to the greatest.
+    /// `None` for a trie that finds nothing (the term dictionary must answer).
+    pub fn prefix_range(&self, prefix: &[u8]) -> Option<std::ops::Range<TermId>> {
+        let Some(v) = self.node(prefix)? else { return Some(0..0) };
+        // The least term is the first final node down the first children; the greatest, the
+        // leaf down the last children (every leaf ends a term).
+        let mut least = v;
+        while !self.is_final(least) {
+            match self.children(least) {
+                c if c.is_empty() => return Some(0..0),
+                c => least = c.start,
+            }
+        }
+        let mut greatest = v;
+        while let Some(last) = self.children(greatest).last() {
+            greatest = last;
+        }
+        Some(self.term(least)..self.term(greatest) + 1)
+    }
+
     /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits and their
     /// words (the walk's path: no look-up in the term dictionary), at most `limit`, in term
     /// order; with `prefix`, the terms that *begin* with a string within `max` edits (the least
@@ -284,8 +328,8 @@ impl<'a> Walk<'a> {
         let open = least < self.max || (self.prefix && best <= self.max) || utf8.pending > 0;
         // Every cell at the budget: a child keeps a cell within it only by the char of the word
         // after a cell at the budget (the diagonal), or by a transposition.
-        let mut wanted = [0u8; 4 * MAX_EDITS + 2];
-        let mut n_wanted = 0;
+        // The wanted first bytes, one bit each.
+        let mut wanted = [0u64; 4];
         if !open {
             let (n, w, max) = (self.word.len(), self.word.len() + 1, self.max);
             let k = depth + 1;
@@ -293,10 +337,7 @@ impl<'a> Walk<'a> {
             let mut want = |c: char| {
                 let mut buf = [0u8; 4];
                 let b = c.encode_utf8(&mut buf).as_bytes()[0];
-                if n_wanted < wanted.len() && !wanted[..n_wanted].contains(&b) {
-                    wanted[n_wanted] = b;
-                    n_wanted += 1;
-                }
+                wanted[usize::from(b / 64)] |= 1 << (b % 64);
             };
             let row = self.rows.get(depth * w..depth * w + w).unwrap_or_default();
             let last = if depth >= 1 { self.path.get(depth - 1).copied() } else { None };
@@ -309,15 +350,31 @@ impl<'a> Walk<'a> {
                     want(self.word[j - 2]);
                 }
             }
-            if n_wanted == 0 {
+            if wanted == [0; 4] {
                 return true;
             }
         }
         let first = children.start;
         let labels = trie.labels.get(children).unwrap_or_default();
-        for (i, &label) in labels.iter().enumerate() {
-            if (open || wanted[..n_wanted].contains(&label)) && !self.edge(first + i, depth, utf8, best) {
-                return false;
+        if open {
+            for i in 0..labels.len() {
+                if !self.edge(first + i, depth, utf8, best) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        // Each wanted byte in increasing order (the children's: labels are sorted), found by a
+        // binary search rather than by testing every child.
+        for (base, mut bits) in (0u16..).step_by(64).zip(wanted) {
+            while bits != 0 {
+                let label = (base + bits.trailing_zeros() as u16) as u8;
+                bits &= bits - 1;
+                if let Ok(i) = labels.binary_search(&label) {
+                    if !self.edge(first + i, depth, utf8, best) {
+                        return false;
+                    }
+                }
             }
         }
         true
