@@ -7,7 +7,8 @@
 //! - a busy timeout: a writer waits for the lock (default 5 s) before giving up with
 //!   [`Error::Storage`];
 //! - its connections go through the quota VFS (`vfs.rs`): the platform's default, except that
-//!   each WAL frame is written with one system call instead of two;
+//!   the WAL frames of a commit are written with one system call instead of two per frame (the
+//!   connections run with `cache_spill` off, so that frames are written only to commit);
 //! - checkpoints off the callers' path: a file store runs them on a background thread with its
 //!   own connection (`checkpoint.rs`), stopped and joined when the store is dropped;
 //! - the schema version lives in `PRAGMA user_version` and the file is tagged with
@@ -357,12 +358,16 @@ fn start_checkpointer(
 }
 
 /// A connection to `path` through the quota VFS (see `vfs.rs`), or the default VFS if it could
-/// not be registered.
+/// not be registered; with `cache_spill` off, so that SQLite writes WAL frames only to commit a
+/// transaction (never the pages of one in progress, which the VFS would hold, when the cache
+/// fills up: a transaction keeps its changed pages in memory, however many).
 fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
-    match vfs::name() {
-        Some(name) => Connection::open_with_flags_and_vfs(path, flags, name),
-        None => Connection::open_with_flags(path, flags),
-    }
+    let conn = match vfs::name() {
+        Some(name) => Connection::open_with_flags_and_vfs(path, flags, name)?,
+        None => Connection::open_with_flags(path, flags)?,
+    };
+    conn.pragma_update(None, "cache_spill", false)?;
+    Ok(conn)
 }
 
 fn header(conn: &Connection) -> rusqlite::Result<(i32, i64)> {
