@@ -7,7 +7,8 @@
 //! - a busy timeout: a writer waits for the lock (default 5 s) before giving up with
 //!   [`Error::Storage`];
 //! - its connections go through the quota VFS (`vfs.rs`): the platform's default, except that
-//!   each WAL frame is written with one system call instead of two;
+//!   the WAL frames of a commit are written with one system call instead of two per frame (the
+//!   connections run with `cache_spill` off, so that frames are written only to commit);
 //! - checkpoints off the callers' path: a file store runs them on a background thread with its
 //!   own connection (`checkpoint.rs`), stopped and joined when the store is dropped;
 //! - the schema version lives in `PRAGMA user_version` and the file is tagged with
@@ -357,12 +358,16 @@ fn start_checkpointer(
 }
 
 /// A connection to `path` through the quota VFS (see `vfs.rs`), or the default VFS if it could
-/// not be registered.
+/// not be registered; with `cache_spill` off, so that SQLite writes WAL frames only to commit a
+/// transaction (never the pages of one in progress, which the VFS would hold, when the cache
+/// fills up: a transaction keeps its changed pages in memory, however many).
 fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
-    match vfs::name() {
-        Some(name) => Connection::open_with_flags_and_vfs(path, flags, name),
-        None => Connection::open_with_flags(path, flags),
-    }
+    let conn = match vfs::name() {
+        Some(name) => Connection::open_with_flags_and_vfs(path, flags, name)?,
+        None => Connection::open_with_flags(path, flags)?,
+    };
+    conn.pragma_update(None, "cache_spill", false)?;
+    Ok(conn)
 }
 
 fn header(conn: &Connection) -> rusqlite::Result<(i32, i64)> {
@@ -519,44 +524,43 @@ fn state_at(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<Su
     }))
 }
 
-/// Stores the subject's state; with `count_view`, also counts one more ledger row and returns
-/// its sequence number (1 for the subject's first view).
-fn save_state(conn: &Connection, subject: &str, s: &SubjectState, now: DateTime<Utc>, count_view: bool) -> rusqlite::Result<i64> {
+/// Stores the subject's state; with `count_view`, also counts one more ledger row (the caller
+/// knows the count it read in the same transaction: no `RETURNING`, which costs SQLite a
+/// temporary b-tree per statement, about a tenth of a view's instructions).
+fn save_state(conn: &Connection, subject: &str, s: &SubjectState, now: DateTime<Utc>, count_view: bool) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO subjects (subject, plan, window_start, epoch, used, bonus, views, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (subject) DO UPDATE SET plan = excluded.plan,
              window_start = excluded.window_start, epoch = excluded.epoch, used = excluded.used,
              bonus = excluded.bonus, views = views + excluded.views,
-             updated_at = excluded.updated_at
-         RETURNING views",
+             updated_at = excluded.updated_at",
     )?
-    .query_row(
-        params![
-            subject,
-            s.plan,
-            s.window_start.map(micros),
-            to_i64(s.epoch),
-            to_i64(s.used),
-            to_i64(s.bonus),
-            i64::from(count_view),
-            micros(now),
-        ],
-        |r| r.get(0),
-    )
+    .execute(params![
+        subject,
+        s.plan,
+        s.window_start.map(micros),
+        to_i64(s.epoch),
+        to_i64(s.used),
+        to_i64(s.bonus),
+        i64::from(count_view),
+        micros(now),
+    ])?;
+    Ok(())
 }
 
 /// What `decide` needs for one view, read with one statement: the decision recorded under the
 /// subject's request key (if the call has one and it was seen before), the subject's state, and
-/// the epoch the code was last unlocked in. A recorded decision's reason is rebuilt from its
-/// counts when the row has none (`''`, see `MIGRATIONS`).
-fn view_input(conn: &Connection, ctx: &Ctx, subject: &str, code: &str, request_key: Option<&str>) -> Result<ViewInput> {
+/// the epoch the code was last unlocked in; and the subject's ledger rows so far (`views`, `None`
+/// for a new subject). A recorded decision's reason is rebuilt from its counts when the row has
+/// none (`''`, see `MIGRATIONS`).
+fn view_input(conn: &Connection, ctx: &Ctx, subject: &str, code: &str, request_key: Option<&str>) -> Result<(ViewInput, Option<i64>)> {
     // `(SELECT 1)` gives one row whichever of the three is missing; a `NULL` key matches no
     // ledger row.
-    let (recorded, state, unlocked_epoch) = conn
+    let (recorded, state, unlocked_epoch, views) = conn
         .prepare_cached(
             "SELECT l.code, l.allowed, l.charged, l.used, l.view_limit, l.plan, l.reset_at, l.reason,
-                    s.plan, s.window_start, s.epoch, s.used, s.bonus, u.epoch
+                    s.plan, s.window_start, s.epoch, s.used, s.bonus, u.epoch, s.views
              FROM (SELECT 1)
              LEFT JOIN ledger l ON l.subject = ?1 AND l.rkey = ?3
              LEFT JOIN subjects s ON s.subject = ?1
@@ -585,7 +589,7 @@ fn view_input(conn: &Connection, ctx: &Ctx, subject: &str, code: &str, request_k
                         Some((d, r.get::<_, String>(7)?))
                     }
                 };
-                Ok((recorded, state_at(r, 8)?, r.get::<_, Option<i64>>(13)?.map(to_u64)))
+                Ok((recorded, state_at(r, 8)?, r.get::<_, Option<i64>>(13)?.map(to_u64), r.get::<_, Option<i64>>(14)?))
             })
         })
         .map_err(|e| ctx.err(e))?;
@@ -604,7 +608,7 @@ fn view_input(conn: &Connection, ctx: &Ctx, subject: &str, code: &str, request_k
             Some(d)
         }
     };
-    Ok(ViewInput { previous, state, unlocked_epoch })
+    Ok((ViewInput { previous, state, unlocked_epoch }, views))
 }
 
 /// Views left after a decision with `used` views of `limit` (as `decide` computes it).
@@ -612,17 +616,44 @@ fn remaining(limit: Option<u64>, used: u64) -> Option<u64> {
     limit.map(|l| l.saturating_sub(used))
 }
 
-/// Writes a recorded view: the subject's state, the unlock, the ledger row.
+/// Writes a recorded view: the subject's state, the unlock, the ledger row; `views` is the
+/// subject's count of ledger rows read in the same transaction (`None`: no row yet).
+#[allow(clippy::too_many_arguments)]
 fn record(
     conn: &Connection,
     subject: &str,
     code: &str,
     request_key: Option<&str>,
+    views: Option<i64>,
     state: &SubjectState,
     decision: &Decision,
     at: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
-    let seq = save_state(conn, subject, state, at, true)?;
+    // A known subject's row is updated (one b-tree search, where the upsert makes two); a new
+    // one is inserted. The row was read in this transaction, under the write lock: it is there.
+    if views.is_some() {
+        let changed = conn
+            .prepare_cached(
+                "UPDATE subjects SET plan = ?2, window_start = ?3, epoch = ?4, used = ?5, bonus = ?6,
+                     views = views + 1, updated_at = ?7
+                 WHERE subject = ?1",
+            )?
+            .execute(params![
+                subject,
+                state.plan,
+                state.window_start.map(micros),
+                to_i64(state.epoch),
+                to_i64(state.used),
+                to_i64(state.bonus),
+                micros(at),
+            ])?;
+        if changed != 1 {
+            return Err(rusqlite::Error::QueryReturnedNoRows);
+        }
+    } else {
+        save_state(conn, subject, state, at, true)?;
+    }
+    let seq = views.unwrap_or(0).saturating_add(1);
     if decision.charged {
         conn.prepare_cached(
             "INSERT INTO unlocks (subject, code, epoch) VALUES (?1, ?2, ?3)
@@ -635,9 +666,9 @@ fn record(
     let stored_reason = if rebuilt.as_deref() == Some(decision.reason.as_str()) { "" } else { decision.reason.as_str() };
     // A call without a request key is keyed by its sequence number: an INTEGER, which never
     // equals a TEXT request key.
-    let rkey: rusqlite::types::Value = match request_key {
-        Some(k) => k.to_owned().into(),
-        None => seq.into(),
+    let rkey: &dyn rusqlite::ToSql = match &request_key {
+        Some(k) => k,
+        None => &seq,
     };
     conn.prepare_cached(
         "INSERT INTO ledger (subject, rkey, seq, code, at, epoch, keyed, allowed, charged, plan,
@@ -673,11 +704,11 @@ fn view_in(
     request_key: Option<&str>,
     decide: &dyn Fn(ViewInput) -> Result<Verdict>,
 ) -> Result<Decision> {
-    let input = view_input(tx, ctx, subject, code, request_key)?;
+    let (input, views) = view_input(tx, ctx, subject, code, request_key)?;
     match decide(input)? {
         Verdict::Replay(decision) => Ok(decision),
         Verdict::Record { state, decision, at } => {
-            record(tx, subject, code, request_key, &state, &decision, at).map_err(|e| ctx.err(e))?;
+            record(tx, subject, code, request_key, views, &state, &decision, at).map_err(|e| ctx.err(e))?;
             Ok(decision)
         }
     }

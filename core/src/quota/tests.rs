@@ -1025,3 +1025,122 @@ fn frames_written_through_the_quota_vfs_are_read_by_the_default_vfs() {
     plain.execute("UPDATE subjects SET used = used + 1000 WHERE subject = 's0'", []).expect("update");
     assert_eq!(q.usage("s0").expect("usage").used, 72 + 1000);
 }
+
+/// Rows in the ledger of the quota file at `path` (database and WAL), as a new process would
+/// find them after a crash: both files copied to a new directory without the shared memory, so
+/// that SQLite (the default VFS) rebuilds the WAL index from the WAL file and keeps only the
+/// transactions whose frames are all there, commit frame included, with intact checksums.
+fn ledger_rows_after_recovery(path: &std::path::Path) -> i64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(path, &copy).expect("copy the database");
+    let wal = format!("{}-wal", path.display());
+    if std::path::Path::new(&wal).exists() {
+        std::fs::copy(&wal, format!("{}-wal", copy.display())).expect("copy the WAL");
+    }
+    let plain = rusqlite::Connection::open(&copy).expect("open the copy with the default VFS");
+    let check: String = plain.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
+    assert_eq!(check, "ok");
+    let (rows, charged, used): (i64, i64, i64) = plain
+        .query_row(
+            "SELECT (SELECT count(*) FROM ledger), (SELECT count(*) FROM ledger WHERE charged),
+                    (SELECT coalesce(sum(used), 0) FROM subjects)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("count");
+    assert_eq!(charged, used, "the counters equal the ledger");
+    rows
+}
+
+#[test]
+fn every_commit_is_whole_in_the_wal_file_when_the_call_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("q.db");
+    // No checkpoints: everything stays in the WAL file, as written through the VFS.
+    let store = SqliteStore::open_checkpointing_at(&path, &SqliteOptions::default(), 1 << 30).expect("open");
+    let spill: bool = store.conn().pragma_query_value(None, "cache_spill", |r| r.get(0)).expect("cache_spill");
+    assert!(!spill, "the VFS holds frames back: SQLite must write them only to commit");
+    let q = Quota::with_store(store, one_plan(None, Window::Lifetime), Arc::new(SystemClock));
+    // Another connection (the default VFS, as in another process) sees exactly the committed
+    // views after each call.
+    let reader = rusqlite::Connection::open(&path).expect("reader");
+    let count = |c: &rusqlite::Connection| -> i64 { c.query_row("SELECT count(*) FROM ledger", [], |r| r.get(0)).expect("count") };
+    let mut views = 0;
+    for i in 0..300 {
+        q.view(&format!("s{}", i % 13), &format!("C{i}"), Some(&format!("k{i}"))).expect("view");
+        views += 1;
+        assert_eq!(count(&reader), views);
+        if [0, 1, 2, 9, 56, 299].contains(&i) {
+            assert_eq!(ledger_rows_after_recovery(&path), views, "after view {i}");
+        }
+    }
+    // Batches: one commit of many frames each, the last one larger than a run the VFS holds
+    // (`MAX_RUN`), so that it is written in parts before its commit frame.
+    for (n, size) in [(0, 40), (1, 600), (2, 6000)] {
+        let reqs: Vec<(String, String)> = (0..size).map(|j| (format!("b{n}-{}", j % 997), format!("B{n}-{j}"))).collect();
+        let reqs: Vec<ViewRequest<'_>> = reqs.iter().map(|(s, c)| ViewRequest::new(s, c, Some(c))).collect();
+        q.view_many(&reqs).expect("view_many");
+        views += size;
+        assert_eq!(count(&reader), views);
+        assert_eq!(ledger_rows_after_recovery(&path), views, "after batch {n}");
+    }
+    assert!(wal_len(&path) > 1 << 21, "the views are in the WAL, not checkpointed");
+}
+
+const VFS_KILL_ENV: &str = "CODELOOKUP_QUOTA_VFS_KILL";
+
+/// The worker of `killed_while_writing_a_commit_keeps_exactly_the_commits_before_it`: views
+/// (one per commit, or batches of 50) until the VFS kills the process at its 21st run write.
+#[test]
+fn vfs_kill_worker() {
+    let Ok(spec) = std::env::var(VFS_KILL_ENV) else { return };
+    let mut parts = spec.split('|');
+    let (Some(path), Some(mode), Some(batch)) = (parts.next(), parts.next(), parts.next()) else { panic!("bad spec {spec:?}") };
+    let (mode, batch): (u64, usize) = (mode.parse().expect("mode"), batch.parse().expect("batch"));
+    let q = Quota::open(path, one_plan(None, Window::Lifetime)).expect("open");
+    vfs::fault::kill_at_flush(21, mode);
+    for i in 0..1000 {
+        let reqs: Vec<(String, String)> = (0..batch).map(|j| (format!("s{}", (i * batch + j) % 7), format!("C{i}-{j}"))).collect();
+        if let [(s, c)] = &reqs[..] {
+            q.view(s, c, Some(c)).expect("view");
+        } else {
+            let reqs: Vec<ViewRequest<'_>> = reqs.iter().map(|(s, c)| ViewRequest::new(s, c, Some(c))).collect();
+            q.view_many(&reqs).expect("view_many");
+        }
+    }
+    panic!("not killed");
+}
+
+#[test]
+fn killed_while_writing_a_commit_keeps_exactly_the_commits_before_it() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("current exe");
+    // Killed before writing the commit's run, after half of it, after all but its last byte,
+    // and after all of it (then the commit is in the file, and recovery keeps it).
+    for (mode, commits) in [(0, 20), (1, 20), (2, 20), (3, 21)] {
+        for batch in [1, 50] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("q.db");
+            let status = std::process::Command::new(&exe)
+                .args(["--exact", "quota::tests::vfs_kill_worker", "--nocapture", "--test-threads=1"])
+                .env(VFS_KILL_ENV, format!("{}|{mode}|{batch}", path.display()))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("run the worker");
+            assert_eq!(status.signal(), Some(libc::SIGKILL), "mode {mode}, batch {batch}: {status}");
+            let expected = commits * batch as i64;
+            assert_eq!(ledger_rows_after_recovery(&path), expected, "mode {mode}, batch {batch}");
+            // The file itself opens (SQLite recovers the WAL), holds the same, and goes on.
+            let q = Quota::open(&path, one_plan(None, Window::Lifetime)).expect("reopen");
+            let rows: u64 = (0..7).map(|s| q.ledger(&format!("s{s}")).expect("ledger").len() as u64).sum();
+            assert_eq!(rows, expected as u64, "mode {mode}, batch {batch}");
+            let used: u64 = (0..7).map(|s| q.usage(&format!("s{s}")).expect("usage").used).sum();
+            assert_eq!(used, rows, "mode {mode}, batch {batch}: counters equal the ledger");
+            assert!(q.view("s0", "after", Some("after")).expect("view").charged);
+            drop(q);
+            assert_eq!(ledger_rows_after_recovery(&path), expected + 1);
+        }
+    }
+}

@@ -1,19 +1,36 @@
-//! The SQLite VFS of the quota files: the platform's default VFS, except that each WAL frame
-//! reaches the WAL file in one write instead of two.
+//! The SQLite VFS of the quota files: the platform's default VFS, except that a transaction's
+//! WAL frames reach the WAL file in one write instead of two per frame.
 //!
 //! SQLite appends a frame to the WAL as two writes, its 24-byte header and then the page right
 //! after it (`walWriteOneFrame`); on Linux each is one `pwrite` system call, and a charged view
-//! appends 3 to 6 frames. This VFS holds a 24-byte write to a WAL file back and writes it
-//! together with the write that follows it when that one starts where it ends (the page), in one
-//! call; before any other operation on the file (another write, a read, a sync, a size, a
-//! truncation, a file control, a close) it writes the held bytes first. Nothing else changes:
-//! the database file, the shared memory and the locks are the default VFS's, so processes using
-//! the plain default VFS share the files safely.
+//! appends 3 to 6 frames. This VFS collects the frames of a WAL file as SQLite appends them (a
+//! header, its page, the next header at the end of that page, ...) and writes the run in one
+//! call when the page of a *commit frame* arrives: the frame whose header says how large the
+//! database is after the commit (bytes 4..8 nonzero), which SQLite writes last (`walFrames`).
+//! Before any other operation on the file (a write that does not extend the run, a read, a
+//! sync, a size, a truncation, a lock, a file control, a close) it writes the run first, so the
+//! file sees the same bytes at the same offsets in the same order as without this VFS, only in
+//! fewer calls. Runs longer than [`MAX_RUN`] are written when a frame completes. The database
+//! file, the shared memory and the locks are the default VFS's, so processes using the plain
+//! default VFS share the files safely.
 //!
-//! Why this is safe: SQLite publishes new frames to other connections (the WAL index in shared
-//! memory) only after it has written them, and between a frame's header and its page it does
-//! nothing else with the file; a crash between the two writes loses the frame's header as it
-//! would have lost the page, and an uncommitted frame at the end of a WAL is ignored at recovery.
+//! Why this is safe:
+//! - Frames are published to other connections (the WAL index in shared memory,
+//!   `walIndexWriteHdr`) only after SQLite's writes of a commit returned, and ours return after
+//!   the run, commit frame included, is in the file.
+//! - The store's connections run with `PRAGMA cache_spill = OFF` (see `sqlite.rs`), so SQLite
+//!   writes frames only to commit (`sqlite3PagerCommitPhaseOne`): never a spilled page of a
+//!   transaction that may roll back, and never rewrites a frame of the transaction in progress.
+//!   So a run always ends with a commit frame, and none is left held once SQLite releases the
+//!   WAL's write lock. (A held run that a rolled-back transaction left behind could later
+//!   overwrite frames another connection committed; that is why spilling must stay off.)
+//! - A crash or `SIGKILL` before or during the one write leaves no transaction SQLite would
+//!   accept half-written: at recovery SQLite takes frames only up to the last commit frame whose
+//!   checksum chain (which runs over every frame since the WAL header) is intact, as it does when
+//!   a process dies between its own separate writes of the same bytes.
+//! - A checksum rewrite (`walRewriteChecksums`, only after spilled frames were overwritten, which
+//!   cannot happen with spilling off) writes a 24-byte header right after reading its frame; such
+//!   a write is never held.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::OnceLock;
@@ -60,13 +77,26 @@ static BASE: OnceLock<usize> = OnceLock::new();
 struct WalFile {
     /// Must come first: SQLite reads the methods from here.
     base: ffi::sqlite3_file,
-    /// The held frame header and where it goes (`held` bytes, 0 when nothing is held).
-    held: [u8; FRAME_HEADER],
-    held_at: i64,
-    held_len: usize,
-    /// Scratch space for a header and its page.
-    buf: Vec<u8>,
+    /// The frames (headers and pages) held back, to be written at `run_at` in one call; empty
+    /// when nothing is held.
+    run: Vec<u8>,
+    run_at: i64,
+    /// The run ends with a frame header (`Some(commit frame?)`), whose page comes next.
+    header_commit: Option<bool>,
+    /// Offset of the last read, if the last call was a read: a 24-byte write there rewrites the
+    /// header of a frame SQLite just read (`walRewriteChecksums`), and is not held.
+    last_read_at: Option<i64>,
 }
+
+/// A run is written once it is this long and its last frame is complete, even before its commit
+/// frame (a transaction of thousands of pages; SQLite holds the write lock meanwhile, as for its
+/// own separate writes).
+const MAX_RUN: usize = 1 << 20;
+
+/// The most bytes handed to the default VFS's `xWrite` at once: the unix VFS writes at most
+/// 128 KiB - 1 per call (`seekAndWriteFd` masks the size with `0x1ffff`, since SQLite's own
+/// writes are at most one 64 KiB page), so a longer run is written in parts, in order.
+const MAX_WRITE: usize = 1 << 16;
 
 /// The space before the default VFS's file, rounded up to 8 bytes.
 const HEADER_SIZE: usize = std::mem::size_of::<WalFile>().next_multiple_of(8);
@@ -119,64 +149,122 @@ unsafe extern "C" fn open(
             f.cast::<WalFile>(),
             WalFile {
                 base: ffi::sqlite3_file { pMethods: &WAL_METHODS },
-                held: [0; FRAME_HEADER],
-                held_at: 0,
-                held_len: 0,
-                buf: Vec::new(),
+                run: Vec::new(),
+                run_at: 0,
+                header_commit: None,
+                last_read_at: None,
             },
         );
         rc
     }
 }
 
-/// Writes the held bytes, if any.
+/// Writes the held run, if any, with one call of the default VFS's `xWrite` (or one per
+/// [`MAX_WRITE`] bytes, in order). The run is dropped whether or not the write succeeds (on an
+/// error SQLite rolls the transaction back).
 ///
 /// # Safety
 /// `f` is an open WAL file of this VFS.
 unsafe fn flush(f: *mut ffi::sqlite3_file) -> c_int {
     unsafe {
         let w = &mut *f.cast::<WalFile>();
-        if w.held_len == 0 {
+        w.header_commit = None;
+        w.last_read_at = None;
+        if w.run.is_empty() {
             return ffi::SQLITE_OK;
         }
-        let len = std::mem::take(&mut w.held_len);
-        let Some(write) = methods(f).xWrite else { return ffi::SQLITE_IOERR_WRITE };
-        write(inner(f), w.held.as_ptr().cast(), len as c_int, w.held_at)
+        let Some(write) = methods(f).xWrite else {
+            w.run.clear();
+            return ffi::SQLITE_IOERR_WRITE;
+        };
+        #[cfg(test)]
+        fault::before_flush(inner(f), write, &w.run, w.run_at);
+        let mut rc = ffi::SQLITE_OK;
+        let mut at = w.run_at;
+        for part in w.run.chunks(MAX_WRITE) {
+            // At most `MAX_WRITE` bytes: fits a `c_int` and an `i64`.
+            rc = write(inner(f), part.as_ptr().cast(), part.len() as c_int, at);
+            if rc != ffi::SQLITE_OK {
+                break;
+            }
+            at += part.len() as i64;
+        }
+        w.run.clear();
+        rc
     }
 }
 
-/// `xWrite`: holds a frame header back, or writes it with the page that follows it.
+/// `xWrite`: adds a frame header or page that SQLite appends to the held run, writing the run at
+/// a commit frame's page; anything else writes the run first, then itself.
 unsafe extern "C" fn write(f: *mut ffi::sqlite3_file, data: *const c_void, amt: c_int, at: i64) -> c_int {
     // SAFETY: SQLite calls the methods with the file it opened and `amt` readable bytes.
     unsafe {
-        let Some(real_write) = methods(f).xWrite else { return ffi::SQLITE_IOERR_WRITE };
         let len = usize::try_from(amt).unwrap_or(0);
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
         let w = &mut *f.cast::<WalFile>();
-        if w.held_len > 0 && w.held_at.checked_add(w.held_len as i64) == Some(at) {
-            // The page after its header: one write.
-            let held = std::mem::take(&mut w.held_len);
-            w.buf.clear();
-            w.buf.extend_from_slice(&w.held[..held]);
-            w.buf.extend_from_slice(std::slice::from_raw_parts(data.cast::<u8>(), len));
-            let Ok(total) = c_int::try_from(w.buf.len()) else { return ffi::SQLITE_IOERR_WRITE };
-            return real_write(inner(f), w.buf.as_ptr().cast(), total, w.held_at);
+        let last_read_at = w.last_read_at.take();
+        let run_end = w.run_at.checked_add(w.run.len() as i64);
+        let extends = !w.run.is_empty() && run_end == Some(at);
+        match w.header_commit {
+            // The page of the frame whose header ends the run.
+            Some(commit) if extends && len != FRAME_HEADER => {
+                w.run.extend_from_slice(bytes);
+                w.header_commit = None;
+                if commit || w.run.len() >= MAX_RUN {
+                    return flush(f);
+                }
+                return ffi::SQLITE_OK;
+            }
+            // The header of the next frame, after a complete one.
+            None if extends && len == FRAME_HEADER => {
+                w.run.extend_from_slice(bytes);
+                w.header_commit = Some(is_commit_header(bytes));
+                return ffi::SQLITE_OK;
+            }
+            _ => {}
         }
         let rc = flush(f);
         if rc != ffi::SQLITE_OK {
             return rc;
         }
-        if len == FRAME_HEADER {
-            let w = &mut *f.cast::<WalFile>();
-            w.held.copy_from_slice(std::slice::from_raw_parts(data.cast::<u8>(), len));
-            w.held_at = at;
-            w.held_len = len;
+        let w = &mut *f.cast::<WalFile>();
+        if len == FRAME_HEADER && last_read_at != Some(at) {
+            // The header of a frame SQLite appends: its page comes next.
+            w.run.extend_from_slice(bytes);
+            w.run_at = at;
+            w.header_commit = Some(is_commit_header(bytes));
             return ffi::SQLITE_OK;
         }
-        real_write(inner(f), data, amt, at)
+        match methods(f).xWrite {
+            Some(real_write) => real_write(inner(f), data, amt, at),
+            None => ffi::SQLITE_IOERR_WRITE,
+        }
     }
 }
 
-/// `xClose`: writes the held bytes, closes the default VFS's file.
+/// Whether a WAL frame header is that of a commit frame: its "database size after commit" (bytes
+/// 4..8, big-endian) is nonzero.
+fn is_commit_header(header: &[u8]) -> bool {
+    header.get(4..8).is_some_and(|size| size != [0; 4])
+}
+
+/// `xRead`: writes the held run, then reads (and notes where, see [`WalFile::last_read_at`]).
+unsafe extern "C" fn read(f: *mut ffi::sqlite3_file, data: *mut c_void, amt: c_int, at: i64) -> c_int {
+    // SAFETY: SQLite calls the methods with the file it opened and `amt` writable bytes.
+    unsafe {
+        let rc = flush(f);
+        if rc != ffi::SQLITE_OK {
+            return rc;
+        }
+        (*f.cast::<WalFile>()).last_read_at = Some(at);
+        match methods(f).xRead {
+            Some(m) => m(inner(f), data, amt, at),
+            None => ffi::SQLITE_IOERR_READ,
+        }
+    }
+}
+
+/// `xClose`: writes the held run, closes the default VFS's file.
 unsafe extern "C" fn close(f: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: the file was opened by `open` (a WAL file); it is not used after this.
     unsafe {
@@ -185,7 +273,7 @@ unsafe extern "C" fn close(f: *mut ffi::sqlite3_file) -> c_int {
             Some(close) => close(inner(f)),
             None => ffi::SQLITE_OK,
         };
-        std::ptr::drop_in_place(&mut (*f.cast::<WalFile>()).buf);
+        std::ptr::drop_in_place(&mut (*f.cast::<WalFile>()).run);
         (*f).pMethods = std::ptr::null();
         if flushed != ffi::SQLITE_OK {
             flushed
@@ -195,7 +283,7 @@ unsafe extern "C" fn close(f: *mut ffi::sqlite3_file) -> c_int {
     }
 }
 
-/// A method that writes the held bytes first, then calls the default VFS's.
+/// A method that writes the held run first, then calls the default VFS's.
 macro_rules! flushing {
     ($name:ident, $field:ident, ($($arg:ident: $ty:ty),*), $missing:expr) => {
         unsafe extern "C" fn $name(f: *mut ffi::sqlite3_file $(, $arg: $ty)*) -> c_int {
@@ -214,7 +302,6 @@ macro_rules! flushing {
     };
 }
 
-flushing!(read, xRead, (data: *mut c_void, amt: c_int, at: i64), ffi::SQLITE_IOERR_READ);
 flushing!(truncate, xTruncate, (size: i64), ffi::SQLITE_IOERR_TRUNCATE);
 flushing!(sync, xSync, (flags: c_int), ffi::SQLITE_IOERR_FSYNC);
 flushing!(file_size, xFileSize, (size: *mut i64), ffi::SQLITE_IOERR_FSTAT);
@@ -256,3 +343,52 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xFetch: None,
     xUnfetch: None,
 };
+
+/// Fault injection for the crash tests: the worker process arms a kill at its n-th run write.
+#[cfg(test)]
+pub(super) mod fault {
+    use std::ffi::c_int;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use rusqlite::ffi;
+
+    /// Run writes left before the kill (0: not armed).
+    static COUNTDOWN: AtomicU64 = AtomicU64::new(0);
+    /// How much of the run is written before the kill: 0 nothing, 1 half, 2 all but the last
+    /// byte, 3 all of it.
+    static MODE: AtomicU64 = AtomicU64::new(0);
+
+    /// Kills the process with `SIGKILL` at its `n`-th run write from now, after writing the part
+    /// of the run that `mode` says.
+    pub(in super::super) fn kill_at_flush(n: u64, mode: u64) {
+        MODE.store(mode, Ordering::SeqCst);
+        COUNTDOWN.store(n, Ordering::SeqCst);
+    }
+
+    /// Called before each run write: kills the process when the countdown reaches it.
+    pub(super) fn before_flush(
+        file: *mut ffi::sqlite3_file,
+        write: unsafe extern "C" fn(*mut ffi::sqlite3_file, *const std::ffi::c_void, c_int, i64) -> c_int,
+        run: &[u8],
+        at: i64,
+    ) {
+        let left = COUNTDOWN.load(Ordering::SeqCst);
+        if left == 0 || COUNTDOWN.fetch_sub(1, Ordering::SeqCst) != 1 {
+            return;
+        }
+        let part = match MODE.load(Ordering::SeqCst) {
+            0 => 0,
+            1 => run.len() / 2,
+            2 => run.len() - 1,
+            _ => run.len(),
+        };
+        let mut at = at;
+        for chunk in run[..part].chunks(super::MAX_WRITE) {
+            // SAFETY: the default VFS's open WAL file and the chunk's readable bytes.
+            unsafe { write(file, chunk.as_ptr().cast(), chunk.len() as c_int, at) };
+            at += chunk.len() as i64;
+        }
+        // SAFETY: ends this process at once, as a `kill -9` from outside would.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+    }
+}
