@@ -13,7 +13,7 @@ pub mod history;
 mod imported;
 mod index;
 mod key_table;
-mod memory;
+pub(crate) mod memory;
 mod record;
 mod store;
 
@@ -108,6 +108,7 @@ impl Book {
         data.nodes.prefer_huge_pages();
         data.history.prefer_huge_pages();
         index.prefer_huge_pages();
+        search.prefer_huge_pages();
         Ok(Book { inner: Arc::new(Inner { data, index, search }) })
     }
 

@@ -295,6 +295,19 @@ impl SearchIndex {
         self.n_texts
     }
 
+    /// Backs the index's large arrays with huge pages (see
+    /// [`crate::book::memory::prefer_huge_pages`]): a query reads posting lists and records
+    /// scattered over about 12 MiB.
+    pub fn prefer_huge_pages(&self) {
+        use crate::book::memory::prefer_huge_pages;
+        prefer_huge_pages(self.terms.as_fst().as_bytes());
+        prefer_huge_pages(&self.records);
+        prefer_huge_pages(&self.postings);
+        prefer_huge_pages(&self.postings_offsets);
+        prefer_huge_pages(&self.cum_df);
+        self.trie.prefer_huge_pages();
+    }
+
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
         self.terms.as_fst().as_bytes().len()

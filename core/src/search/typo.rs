@@ -62,6 +62,13 @@ impl TermTrie {
         TermTrie { labels: Vec::new(), firsts: Vec::new(), finals: Vec::new(), ranks: Vec::new(), ids: Ids::Short(Vec::new()) }
     }
 
+    /// Backs the trie's node arrays with huge pages (see
+    /// [`crate::book::memory::prefer_huge_pages`]).
+    pub fn prefer_huge_pages(&self) {
+        crate::book::memory::prefer_huge_pages(&self.labels);
+        crate::book::memory::prefer_huge_pages(&self.firsts);
+    }
+
     pub fn heap_bytes(&self) -> usize {
         let ids = match &self.ids {
             Ids::Short(v) => 2 * v.len(),
