@@ -110,7 +110,7 @@ impl CodeIndex {
             return Err(Error::Book("code index points past the last node".into()));
         }
         let briefs = briefs(nodes);
-        let mut exact = KeyTable::with_capacity(map.len());
+        let mut exact = KeyTable::with_capacity(map.len())?;
         let mut stream = map.stream();
         while let Some((k, v)) = stream.next() {
             let (start, count) = unpack(v);

@@ -4,9 +4,11 @@
 //!
 //! A code is at most seven letters and digits, so it fits in 37 bits as a base-37 number
 //! (0 for "no character"); a slot is one `u64`: that number, how many nodes carry the code
-//! (3 bits) and where they are (24 bits: see [`super::index::CodeIndex`]). The table is open-addressed with linear probing and at most 3/4 full: about
-//! 8 bytes per slot, 2 MiB for the 190,000 codes of the default book.
+//! (3 bits) and where they are (24 bits: see [`super::index::CodeIndex`]). The table is
+//! open-addressed with linear probing and at most 3/4 full: about 8 bytes per slot, 2 MiB for
+//! the 190,000 codes of the default book, on one huge page where the system has them.
 
+use super::memory::AlignedU64s;
 use crate::error::{Error, Result};
 
 const CODE_BITS: u32 = 37;
@@ -16,7 +18,9 @@ const START_BITS: u32 = 64 - CODE_BITS - COUNT_BITS;
 /// Exact code to `(at, count)`: where its nodes are in the code index, and how many.
 #[derive(Debug, Default)]
 pub(crate) struct KeyTable {
-    slots: Vec<u64>,
+    /// On a huge page of its own (2 MiB for the default book), so that a cold probe does not
+    /// also miss the TLB.
+    slots: AlignedU64s,
     /// `64 - log2(slots.len())`: the hash's top bits pick the slot.
     shift: u32,
 }
@@ -46,10 +50,11 @@ fn hash(code: u64, shift: u32) -> usize {
 }
 
 impl KeyTable {
-    /// An empty table with room for `n` codes.
-    pub fn with_capacity(n: usize) -> KeyTable {
-        let capacity = (n * 4 / 3 + 1).next_power_of_two().max(8);
-        KeyTable { slots: vec![0; capacity], shift: 64 - capacity.trailing_zeros() }
+    /// An empty table with room for `n` codes; an error when that is more than memory holds.
+    pub fn with_capacity(n: usize) -> Result<KeyTable> {
+        let too_many = || Error::Book(format!("code index: {n} codes are too many"));
+        let capacity = n.checked_mul(4).map(|n| n / 3 + 1).and_then(usize::checked_next_power_of_two).ok_or_else(too_many)?.max(8);
+        Ok(KeyTable { slots: AlignedU64s::zeroed(capacity).ok_or_else(too_many)?, shift: 64 - capacity.trailing_zeros() })
     }
 
     /// Adds `key` with its `(at, count)`; a count of 0 is for an `at` that is a value of its
@@ -107,7 +112,7 @@ mod tests {
     #[test]
     fn finds_exactly_the_codes_it_holds() {
         let codes = ["E11", "E119", "E1", "A00", "ZZZZZZZ", "0000000", "0", "J1100", "S72001A"];
-        let mut table = KeyTable::with_capacity(codes.len());
+        let mut table = KeyTable::with_capacity(codes.len()).unwrap();
         for (i, c) in codes.iter().enumerate() {
             table.insert(c.as_bytes(), i * 3, i % 8).unwrap();
         }
@@ -130,15 +135,15 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_hold() {
-        let one = |key: &str, start: usize, count: usize| KeyTable::with_capacity(1).insert(key.as_bytes(), start, count);
+        let one = |key: &str, start: usize, count: usize| KeyTable::with_capacity(1).unwrap().insert(key.as_bytes(), start, count);
         assert!(one("e11", 0, 1).is_err());
         assert!(one("E11", 0, 0).is_ok());
         assert!(one("E11", 0, 8).is_err());
         assert!(one("E11", 1 << START_BITS, 1).is_err());
-        let mut t = KeyTable::with_capacity(1);
+        let mut t = KeyTable::with_capacity(1).unwrap();
         t.insert(b"E11", 0, 1).unwrap();
         assert!(t.insert(b"E11", 1, 1).is_err(), "repeated");
-        let mut full = KeyTable::with_capacity(1);
+        let mut full = KeyTable::with_capacity(1).unwrap();
         assert_eq!(full.slots.len(), 8);
         for i in 0..8 {
             full.insert(format!("A{i}").as_bytes(), i, 1).unwrap();

@@ -82,6 +82,74 @@ pub(crate) fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
+/// The size of a huge page on x86-64 and most aarch64 Linux systems.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// A zeroed `[u64]` that starts on a huge-page boundary when it is at least a huge page long,
+/// so that [`prefer_huge_pages`] backs all of it with huge pages. (A `Vec` starts wherever the
+/// allocator puts it, and a 2 MiB array there rarely holds a whole aligned huge page.)
+pub(crate) struct AlignedU64s {
+    ptr: std::ptr::NonNull<u64>,
+    len: usize,
+    layout: std::alloc::Layout,
+}
+
+// SAFETY: it owns its memory like a `Box<[u64]>`, which is `Send` and `Sync`.
+unsafe impl Send for AlignedU64s {}
+// SAFETY: as above; shared access is read-only.
+unsafe impl Sync for AlignedU64s {}
+
+impl AlignedU64s {
+    /// `len` zeros; `None` when that many do not fit in memory's address range.
+    pub fn zeroed(len: usize) -> Option<AlignedU64s> {
+        let layout = std::alloc::Layout::array::<u64>(len).ok()?;
+        let layout = layout.align_to(if layout.size() >= HUGE_PAGE { HUGE_PAGE } else { layout.align() }).ok()?;
+        if len == 0 {
+            return Some(AlignedU64s { ptr: std::ptr::NonNull::dangling(), len, layout });
+        }
+        // SAFETY: the layout's size is not zero.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr = std::ptr::NonNull::new(ptr.cast()).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        Some(AlignedU64s { ptr, len, layout })
+    }
+}
+
+impl Default for AlignedU64s {
+    fn default() -> AlignedU64s {
+        AlignedU64s { ptr: std::ptr::NonNull::dangling(), len: 0, layout: std::alloc::Layout::new::<[u64; 0]>() }
+    }
+}
+
+impl std::ops::Deref for AlignedU64s {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        // SAFETY: `ptr` holds `len` initialised `u64`s (or is dangling and `len` is 0).
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl std::ops::DerefMut for AlignedU64s {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        // SAFETY: as in `deref`, and `&mut self` is the only access.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for AlignedU64s {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: allocated in `zeroed` with this layout.
+            unsafe { std::alloc::dealloc(self.ptr.as_ptr().cast(), self.layout) }
+        }
+    }
+}
+
+impl std::fmt::Debug for AlignedU64s {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlignedU64s").field("len", &self.len).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +163,22 @@ mod tests {
         prefer_huge_pages(&big[..3]);
         prefetch(&big[12345]);
         assert!(big.iter().enumerate().all(|(i, &v)| v == i as u64 * 7 + 3));
+    }
+
+    #[test]
+    fn aligned_arrays_start_on_a_huge_page_when_they_are_that_large() {
+        for len in [0, 1, 1000, HUGE_PAGE / 8, HUGE_PAGE / 8 * 3 + 5] {
+            let mut a = AlignedU64s::zeroed(len).unwrap();
+            assert_eq!(a.len(), len);
+            assert!(a.iter().all(|&v| v == 0));
+            if len * 8 >= HUGE_PAGE {
+                assert_eq!(a.as_ptr() as usize % HUGE_PAGE, 0);
+            }
+            a.iter_mut().enumerate().for_each(|(i, v)| *v = i as u64);
+            prefer_huge_pages(&a);
+            assert!(a.iter().enumerate().all(|(i, &v)| v == i as u64));
+        }
+        assert!(AlignedU64s::zeroed(usize::MAX / 4).is_none());
+        assert!(AlignedU64s::default().is_empty());
     }
 }
