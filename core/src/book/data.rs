@@ -17,7 +17,8 @@ pub(crate) type NodeId = u32;
 /// of [`Nodes`]; read them through [`NodeRef`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Node {
-    /// The parent's id ([`NO_PARENT`] for a chapter or a PCS table): see [`Node::parent`].
+    /// The parent's id ([`NO_PARENT`] for a chapter, a PCS table or an HCPCS code): see
+    /// [`Node::parent`].
     parent: NodeId,
     /// Where the parent's shared texts and lists are in [`Nodes::shared`] ([`NOT_SHARED`]
     /// without a parent): a record reads them without reading the parent node, one cache miss
