@@ -138,24 +138,29 @@ impl CodeIndex {
         self.exact.prefer_huge_pages();
     }
 
+    /// The key table's entry for `key`: the one node carrying it with its brief, or the run of
+    /// nodes carrying it (empty when none).
+    fn entry(&self, key: &[u8]) -> (Option<(NodeId, Brief)>, &[NodeId]) {
+        match self.exact.get(key) {
+            Some((one, 0)) => (Some(((one >> BRIEF_BITS) as NodeId, Brief::unpack(one))), &[]),
+            Some((start, count)) => (None, &self.by_key[start..start + count]),
+            None => (None, &[]),
+        }
+    }
+
     /// The nodes carrying `key`, ordered by code system; empty when none.
     pub fn get(&self, key: &[u8]) -> CodeNodes<'_> {
-        match self.exact.get(key) {
-            Some((one, 0)) => CodeNodes::One([(one >> BRIEF_BITS) as NodeId]),
-            Some((start, count)) => CodeNodes::Many(&self.by_key[start..start + count]),
-            None => CodeNodes::Many(&[]),
+        match self.entry(key) {
+            (Some((id, _)), _) => CodeNodes::One([id]),
+            (None, run) => CodeNodes::Many(run),
         }
     }
 
     /// [`CodeIndex::get`] with each node's brief, reading no node: for a code in one system,
     /// one slot of the key table.
     pub fn briefs(&self, key: &[u8]) -> impl Iterator<Item = (NodeId, Brief)> + Clone + '_ {
-        let (one, many) = match self.exact.get(key) {
-            Some((one, 0)) => (Some(((one >> BRIEF_BITS) as NodeId, Brief::unpack(one))), &[][..]),
-            Some((start, count)) => (None, &self.by_key[start..start + count]),
-            None => (None, &[][..]),
-        };
-        one.into_iter().chain(many.iter().map(|&id| (id, self.briefs[id as usize])))
+        let (one, run) = self.entry(key);
+        one.into_iter().chain(run.iter().map(|&id| (id, self.briefs[id as usize])))
     }
 
     /// Every key starting with `prefix` with its nodes, in key order, until `visit` returns false.
