@@ -91,6 +91,17 @@ pub(crate) struct Below {
 /// whose definitions give it.
 pub(crate) type SeventhDef = (char, Arc<str>, Arc<str>);
 
+impl Below {
+    /// Starts loading what a record clones or reads of these lists (see
+    /// [`super::memory::prefetch_arc`]), so that their cache misses overlap.
+    pub fn prefetch(&self) {
+        use super::memory::prefetch_arc;
+        prefetch_arc(&self.parents);
+        prefetch_arc(&self.notes);
+        prefetch_arc(&self.seventh);
+    }
+}
+
 impl Node {
     /// Whether the node is looked up by code (chapters and sections are not codes).
     pub fn is_code(&self) -> bool {
@@ -452,7 +463,7 @@ impl BookData {
             prefetch(text);
         }
         if let Some(shared) = self.nodes.shared.get(node.parent_shared as usize) {
-            prefetch(&shared.below);
+            super::memory::prefetch_whole(&shared.below);
         }
     }
 

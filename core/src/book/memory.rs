@@ -71,15 +71,51 @@ pub(crate) fn prefer_huge_pages<T>(buffer: &[T]) {
 /// for a read that comes later and would otherwise wait for memory (a few hundred nanoseconds
 /// on a cold book) after the reads before it. Does nothing where there is no such hint.
 #[inline(always)]
-pub(crate) fn prefetch<T>(value: &T) {
+pub(crate) fn prefetch<T: ?Sized>(value: &T) {
+    prefetch_address((value as *const T).cast());
+}
+
+/// [`prefetch`] for every cache line `value` spans (a value that straddles two lines is read
+/// from both).
+#[inline(always)]
+pub(crate) fn prefetch_whole<T>(value: &T) {
+    let start = (value as *const T).cast::<u8>();
+    let mut offset = 0;
+    loop {
+        prefetch_address(start.wrapping_add(offset));
+        // Where the next cache line begins, counted from `start`.
+        offset += CACHE_LINE - (start as usize + offset) % CACHE_LINE;
+        if offset >= std::mem::size_of::<T>() {
+            break;
+        }
+    }
+}
+
+/// Starts loading the reference counts of an `Arc`, which cloning it is about to write.
+///
+/// Cloning an `Arc` is a locked increment, and on x86 no later read may start before a
+/// locked instruction is done: a record that clones several cold `Arc`s one after another
+/// waits for memory once per `Arc`, in turn. Prefetching all their counts first lets those
+/// waits overlap. The counts sit just before the value (std's `ArcInner`: two `usize`s, then
+/// the value); were that layout ever to change, only the hint would be wasted.
+#[inline(always)]
+pub(crate) fn prefetch_arc<T: ?Sized>(arc: &std::sync::Arc<T>) {
+    prefetch_address(std::sync::Arc::as_ptr(arc).cast::<u8>().wrapping_sub(2 * std::mem::size_of::<usize>()));
+}
+
+/// The size of a cache line on the machines the hints are for.
+const CACHE_LINE: usize = 64;
+
+#[inline(always)]
+fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint to the cache: it never faults and changes nothing the
-    // program can observe; `value` is a valid reference besides.
+    // SAFETY: a prefetch is only a hint to the cache: it never faults, whatever the address,
+    // and changes nothing the program can observe.
     unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast());
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
 
 /// The size of a huge page on x86-64 and most aarch64 Linux systems.

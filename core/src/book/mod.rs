@@ -282,8 +282,9 @@ impl Book {
 
     /// The current nodes carrying the code, or else the retired codes carrying it. Nodes come
     /// in the systems the spelling allows, the system the spelling points at first, then in
-    /// the order of [`System::ALL`].
-    fn find(&self, code: &str, system: Option<System>) -> Result<Vec<history::Holder>> {
+    /// the order of [`System::ALL`]. Held inline: nearly every code has one holder, and a
+    /// lookup should not allocate for it.
+    fn find(&self, code: &str, system: Option<System>) -> Result<smallvec::SmallVec<[history::Holder; 4]>> {
         let key = Key::parse_for(code, system)?;
         let ids = self.inner.index.get(key.as_bytes());
         // The system from the node, not the index's brief: the record reads the node next, so
@@ -291,7 +292,7 @@ impl Book {
         let nodes = &self.inner.data.nodes;
         let fitting = || ids.iter().map(|&id| (id, nodes[id as usize].system)).filter(|&(_, s)| spelling_fits(code, s, system));
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
-        let mut found: Vec<history::Holder> = fitting()
+        let mut found: smallvec::SmallVec<[history::Holder; 4]> = fitting()
             .filter(|&(_, s)| prefers(code, &key, s))
             .chain(fitting().filter(|&(_, s)| !prefers(code, &key, s)))
             .map(|(id, _)| history::Holder::Node(id))

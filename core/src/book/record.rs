@@ -19,9 +19,12 @@ impl Book {
         let node = data.nodes.at(id);
         // The parents and the inherited notes are lists the book shares between the records
         // below one node (see `BookData::below`): a record clones two `Arc`s, not each parent
-        // and note.
+        // and note. They are cloned last, after everything else has been read: see
+        // `Below::prefetch`.
         let below = data.below_parent(id);
-        let parents = below.map_or_else(|| Arc::from([]), |b| b.parents.clone());
+        if let Some(b) = below {
+            b.prefetch();
+        }
         let children = data.children(id).map(|c| data.code_ref(c)).collect();
         let billable_descendants = if node.billable {
             Vec::new()
@@ -31,11 +34,18 @@ impl Book {
 
         // The code's own notes (most codes have none), then those it inherits, nearest first.
         let own = data.notes_of(id);
-        let own = (!own.is_empty()).then(|| own.iter().map(|n| data.note(id, n, false)).collect());
-        let notes = Notes::from_parts(own, below.map_or_else(|| Arc::from([]), |b| b.notes.clone()));
+        let own: Option<Arc<[_]>> = (!own.is_empty()).then(|| own.iter().map(|n| data.note(id, n, false)).collect());
 
+        let pcs_axes = if node.system == System::Icd10pcs && node.key().len() == 7 { data.pcs.describe(node.key()) } else { Vec::new() };
+        let title = node.title().into_owned();
+        // Most PCS and HCPCS codes have no short title of their own: copy the title rather
+        // than decode it twice.
+        let short_title = if node.has_short_title() { node.short_title().into_owned() } else { title.clone() };
+        let hcpcs = data.hcpcs_of(id).map(super::hcpcs::PackedHcpcs::unpack);
+        let history = super::history::node_history(data, id);
         // The definitions that apply come with the parent's shared lists (the nearest ancestor
-        // that defines the character), so no ancestor is read here.
+        // that defines the character), so no ancestor is read here. Read late, as the lists
+        // are (see `Below::prefetch`): decoding the titles above overlaps the wait for them.
         let seventh_character = (node.system == System::Icd10cm && node.key().len() == 7)
             .then(|| {
                 let c = node.key().chars().last()?;
@@ -43,15 +53,15 @@ impl Book {
                 Some(SeventhCharacter { character: c.to_string(), meaning: meaning.to_string(), source: source.to_string() })
             })
             .flatten();
-
-        let pcs_axes = if node.system == System::Icd10pcs && node.key().len() == 7 { data.pcs.describe(node.key()) } else { Vec::new() };
+        let parents = below.map_or_else(|| Arc::from([]), |b| b.parents.clone());
+        let notes = Notes::from_parts(own, below.map_or_else(|| Arc::from([]), |b| b.notes.clone()));
 
         CodeRecord {
             code: node.code(),
             system: node.system,
             kind: node.kind,
-            title: node.title().to_string(),
-            short_title: node.short_title().to_string(),
+            title,
+            short_title,
             billable: node.billable,
             parents,
             children,
@@ -59,13 +69,13 @@ impl Book {
             notes,
             seventh_character,
             pcs_axes,
-            hcpcs: data.hcpcs_of(id).map(super::hcpcs::PackedHcpcs::unpack),
+            hcpcs,
             description: data.descriptions_of(id).and_then(|d| d.description.as_deref()).map(str::to_string),
             clinician_descriptors: data
                 .descriptions_of(id)
                 .map(|d| d.clinician.iter().map(|c| c.to_string()).collect())
                 .unwrap_or_default(),
-            history: super::history::node_history(data, id),
+            history,
             also_in: Vec::new(),
         }
     }

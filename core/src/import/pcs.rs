@@ -377,21 +377,32 @@ impl PcsAxes {
         let chars = &buf[..len];
         let table = chars.get(..3).and_then(prefix_key).filter(|t| by_table && !self.split_tables.contains(t));
         let run = table.and_then(|t| self.tables.get(&t)).and_then(|&(from, to)| self.table_rows.get(from as usize..to as usize));
+        // All seven axes are found before any is cloned: a clone writes the axis's reference
+        // count, and on a cold book each count is a wait for memory, so they are prefetched
+        // together first (see `prefetch_arc`).
+        let mut found: [Option<&Arc<PcsAxis>>; 7] = [None; 7];
+        for (i, slot) in found.iter_mut().enumerate().take(chars.len()) {
+            let p = (i + 1) as u8;
+            let value = chars[i];
+            *slot = if let (Some(run), 3.., true) = (run, p, value.is_ascii()) {
+                let at = u16::from(p) << 8 | value as u16;
+                run.binary_search_by_key(&at, |r| r.0).ok().and_then(|j| self.axes.get(run[j].1 as usize))
+            } else if p <= 3 {
+                self.lookup(&chars[..=i], p, value)
+            } else if prefix_key(&chars[..3]).is_some_and(|t| self.split_tables.contains(&t)) {
+                (3..=chars.len()).rev().find_map(|len| self.lookup(&chars[..len], p, value))
+            } else {
+                self.lookup(&chars[..3], p, value)
+            };
+            if let Some(axis) = slot {
+                crate::book::memory::prefetch_arc(axis);
+            }
+        }
         (0..chars.len())
             .map(|i| {
                 let p = (i + 1) as u8;
                 let value = chars[i];
-                let found = if let (Some(run), 3.., true) = (run, p, value.is_ascii()) {
-                    let at = u16::from(p) << 8 | value as u16;
-                    run.binary_search_by_key(&at, |r| r.0).ok().and_then(|j| self.axes.get(run[j].1 as usize))
-                } else if p <= 3 {
-                    self.lookup(&chars[..=i], p, value)
-                } else if prefix_key(&chars[..3]).is_some_and(|t| self.split_tables.contains(&t)) {
-                    (3..=chars.len()).rev().find_map(|len| self.lookup(&chars[..len], p, value))
-                } else {
-                    self.lookup(&chars[..3], p, value)
-                };
-                match found {
+                match found[i] {
                     Some(axis) => axis.clone(),
                     None => Arc::new(PcsAxis {
                         position: p,
