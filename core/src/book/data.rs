@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
+use super::seventh::SeventhDefs;
 use crate::code::System;
 use crate::import::pcs::PcsAxes;
 use crate::record::{CodeRef, NodeKind, Note, NoteKind};
@@ -84,12 +85,8 @@ pub(crate) struct Below {
     pub notes: Arc<[Arc<[Note]>]>,
     /// The 7th-character definitions printed at the node and its ancestors, each character
     /// once, from the nearest node that defines it: (character, meaning, that node's code).
-    pub seventh: Arc<[SeventhDef]>,
+    pub seventh: SeventhDefs,
 }
-
-/// A 7th character as [`Below::seventh`] holds it: the character, its meaning, and the code
-/// whose definitions give it.
-pub(crate) type SeventhDef = (char, Arc<str>, Arc<str>);
 
 impl Below {
     /// Starts loading what a record clones or reads of these lists (see
@@ -98,7 +95,7 @@ impl Below {
         use super::memory::prefetch_arc;
         prefetch_arc(&self.parents);
         prefetch_arc(&self.notes);
-        prefetch_arc(&self.seventh);
+        self.seventh.prefetch();
     }
 }
 
@@ -496,10 +493,10 @@ impl BookData {
             let seventh = match above {
                 Some(a) if own.is_empty() => a.seventh.clone(),
                 _ => {
-                    let source = self.nodes.at(id).shared_code();
-                    let mine = own.iter().map(|(c, meaning)| (*c, Arc::from(&**meaning), source.clone()));
+                    let source = self.nodes.at(id).code();
+                    let mine = own.iter().map(|(c, meaning)| (*c, &**meaning, source.as_str()));
                     let theirs = above.iter().flat_map(|a| a.seventh.iter()).filter(|(c, ..)| !own.iter().any(|(o, _)| o == c));
-                    mine.chain(theirs.cloned()).collect()
+                    SeventhDefs::new(mine.chain(theirs))
                 }
             };
             Below { parents, notes, seventh }

@@ -78,14 +78,14 @@ pub(crate) fn prefetch<T: ?Sized>(value: &T) {
 /// [`prefetch`] for every cache line `value` spans (a value that straddles two lines is read
 /// from both).
 #[inline(always)]
-pub(crate) fn prefetch_whole<T>(value: &T) {
+pub(crate) fn prefetch_whole<T: ?Sized>(value: &T) {
     let start = (value as *const T).cast::<u8>();
     let mut offset = 0;
     loop {
         prefetch_address(start.wrapping_add(offset));
         // Where the next cache line begins, counted from `start`.
         offset += CACHE_LINE - (start as usize + offset) % CACHE_LINE;
-        if offset >= std::mem::size_of::<T>() {
+        if offset >= std::mem::size_of_val(value) {
             break;
         }
     }

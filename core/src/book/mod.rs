@@ -15,6 +15,7 @@ mod index;
 mod key_table;
 pub(crate) mod memory;
 mod record;
+mod seventh;
 mod store;
 
 use std::borrow::Cow;

@@ -49,7 +49,7 @@ impl Book {
         let seventh_character = (node.system == System::Icd10cm && node.key().len() == 7)
             .then(|| {
                 let c = node.key().chars().last()?;
-                let (_, meaning, source) = below?.seventh.iter().find(|(d, ..)| *d == c)?;
+                let (meaning, source) = below?.seventh.get(c)?;
                 Some(SeventhCharacter { character: c.to_string(), meaning: meaning.to_string(), source: source.to_string() })
             })
             .flatten();
