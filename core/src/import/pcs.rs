@@ -88,12 +88,22 @@ pub struct PcsAxes {
     /// The tables (packed) with rows keyed by a prefix longer than the table, where positions
     /// 4-7 must try the longer prefixes first; every other table needs one probe a position.
     split_tables: FxHashSet<u64>,
-    /// The rows of positions 3-7 keyed by a table (packed), as that table's run of
-    /// `table_rows`: (position << 8 | value, row), sorted. A code's last five characters are
-    /// found in one short contiguous run rather than by five probes of `index`, each a cache
-    /// miss somewhere in a large table when the book is cold.
-    tables: FxHashMap<u64, (u32, u32)>,
-    table_rows: Vec<(u16, u32)>,
+    /// Each table (packed) but the split ones, with what [`PcsAxes::describe`] needs of it.
+    tables: FxHashMap<u64, Table>,
+    /// The axes of positions 3-7, a run for each table: (position << 8 | value, axis), sorted.
+    table_rows: Vec<(u16, Arc<PcsAxis>)>,
+}
+
+/// One table as [`PcsAxes::describe`] reads it: a code's last five characters are found in the
+/// table's short contiguous run of `table_rows`, its first two are the table's own, rather than
+/// by seven probes of `index`, each a cache miss somewhere in a large table when the book is
+/// cold (and each axis then a second miss in `axes`).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Table {
+    /// The table's run of `table_rows`.
+    rows: (u32, u32),
+    /// The axes of the table's first two characters.
+    first: [Option<Arc<PcsAxis>>; 2],
 }
 
 /// Axis names used when neither the table nor the section is known.
@@ -308,25 +318,38 @@ impl PcsAxes {
                 section_names.insert(key, name.clone());
             }
         }
-        let mut by_table: Vec<(u64, u16, u32)> = index
-            .iter()
-            .filter(|((key, p, value), _)| prefix_len(*key) == 3 && *p >= 3 && value.is_ascii())
-            .map(|(&(key, p, value), &row)| (key, u16::from(p) << 8 | value as u16, row))
-            .collect();
-        by_table.sort_unstable();
-        let mut tables = FxHashMap::default();
-        for (i, &(key, ..)) in by_table.iter().enumerate() {
-            tables.entry(key).or_insert((i as u32, i as u32)).1 = i as u32 + 1;
-        }
-        let table_rows = by_table.into_iter().map(|(_, at, row)| (at, row)).collect();
-        let mut axes = PcsAxes { rows, axes: Vec::new(), index, names, section_names, split_tables, tables, table_rows };
+        let mut axes = PcsAxes { rows, axes: Vec::new(), index, names, section_names, split_tables, ..PcsAxes::default() };
         axes.rows.shrink_to_fit();
         axes.share_axes();
         axes
     }
 
+    /// Makes [`PcsAxes::tables`] and [`PcsAxes::table_rows`] from `index` and `axes` (after
+    /// every change of `axes`: they hold its axes).
+    fn index_tables(&mut self) {
+        let mut by_table: Vec<(u64, u16, Arc<PcsAxis>)> = self
+            .index
+            .iter()
+            .filter(|((key, p, value), _)| prefix_len(*key) == 3 && *p >= 3 && value.is_ascii() && !self.split_tables.contains(key))
+            .filter_map(|(&(key, p, value), &row)| Some((key, u16::from(p) << 8 | value as u16, self.axes.get(row as usize)?.clone())))
+            .collect();
+        by_table.sort_unstable_by_key(|&(key, at, _)| (key, at));
+        let mut tables: FxHashMap<u64, Table> = FxHashMap::default();
+        for (i, &(key, ..)) in by_table.iter().enumerate() {
+            let table = tables.entry(key).or_insert_with(|| {
+                // The table's three characters, from their packed key.
+                let [c0, c1] = [(key >> 16) as u8 as char, (key >> 8) as u8 as char];
+                let first = [self.lookup(&[c0], 1, c0).cloned(), self.lookup(&[c0, c1], 2, c1).cloned()];
+                Table { rows: (i as u32, i as u32), first }
+            });
+            table.rows.1 = i as u32 + 1;
+        }
+        self.tables = tables;
+        self.table_rows = by_table.into_iter().map(|(_, at, axis)| (at, axis)).collect();
+    }
+
     /// Makes [`PcsAxes::axes`] from the rows: one shared [`PcsAxis`] per distinct meaning (the
-    /// same approach or device means the same in hundreds of tables).
+    /// same approach or device means the same in hundreds of tables); then the tables.
     fn share_axes(&mut self) {
         // (position, name, value, label, definition): what an axis shows.
         type Meaning<'a> = (u8, &'a str, &'a str, &'a str, Option<&'a str>);
@@ -349,6 +372,7 @@ impl PcsAxes {
                     .clone()
             })
             .collect();
+        self.index_tables();
     }
 
     /// The seven characters of a code in plain language, one [`PcsAxis`] per character (a
@@ -360,14 +384,13 @@ impl PcsAxes {
     /// the tables do not allow) still gets its position, value and axis name (the table's,
     /// else the one most tables of the section use, else the usual Medical and Surgical name),
     /// with an empty `label` and no definition: the caller decides what to show instead.
-    /// Cost: a hash look-up for each of the first two positions and one for the table, a
-    /// search of the table's short run for the others; no I/O.
+    /// Cost: a hash look-up for the table, then a search of its short run; no I/O.
     pub fn describe(&self, code: &str) -> Vec<Arc<PcsAxis>> {
         self.describe_with(code, true)
     }
 
-    /// [`PcsAxes::describe`], finding positions 3-7 in the table's run of `table_rows` when
-    /// `by_table`, else by probes of `index` (the same answers: the tests compare them).
+    /// [`PcsAxes::describe`], finding the axes through the code's [`Table`] when `by_table`,
+    /// else by probes of `index` (the same answers: the tests compare them).
     fn describe_with(&self, code: &str, by_table: bool) -> Vec<Arc<PcsAxis>> {
         let mut buf = ['\0'; 7];
         let mut len = 0;
@@ -375,8 +398,8 @@ impl PcsAxes {
             (*slot, len) = (c, len + 1);
         }
         let chars = &buf[..len];
-        let table = chars.get(..3).and_then(prefix_key).filter(|t| by_table && !self.split_tables.contains(t));
-        let run = table.and_then(|t| self.tables.get(&t)).and_then(|&(from, to)| self.table_rows.get(from as usize..to as usize));
+        let table = chars.get(..3).and_then(prefix_key).filter(|_| by_table).and_then(|t| self.tables.get(&t));
+        let run = table.and_then(|t| self.table_rows.get(t.rows.0 as usize..t.rows.1 as usize));
         // All seven axes are found before any is cloned: a clone writes the axis's reference
         // count, and on a cold book each count is a wait for memory, so they are prefetched
         // together first (see `prefetch_arc`).
@@ -386,7 +409,9 @@ impl PcsAxes {
             let value = chars[i];
             *slot = if let (Some(run), 3.., true) = (run, p, value.is_ascii()) {
                 let at = u16::from(p) << 8 | value as u16;
-                run.binary_search_by_key(&at, |r| r.0).ok().and_then(|j| self.axes.get(run[j].1 as usize))
+                run.binary_search_by_key(&at, |r| r.0).ok().map(|j| &run[j].1)
+            } else if let (Some(table), 1 | 2) = (table, p) {
+                table.first[i].as_ref()
             } else if p <= 3 {
                 self.lookup(&chars[..=i], p, value)
             } else if prefix_key(&chars[..3]).is_some_and(|t| self.split_tables.contains(&t)) {
