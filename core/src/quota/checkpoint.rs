@@ -34,6 +34,8 @@ use std::thread::{JoinHandle, Thread};
 
 use rusqlite::{ffi, Connection};
 
+use super::sqlite::Writer;
+
 /// How long the `FULL` step (which holds the store's connection) waits for other connections.
 pub(super) const FULL_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -122,7 +124,7 @@ pub(super) struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread with `own` (a connection of its own to the store's file), and hooks the
     /// store's connection `writer` (which must already have `wal_autocheckpoint=0`).
-    pub(super) fn start(writer: &Arc<Mutex<Connection>>, own: Connection, threshold: i64) -> std::io::Result<Checkpointer> {
+    pub(super) fn start(writer: &Arc<Mutex<Writer>>, own: Connection, threshold: i64) -> std::io::Result<Checkpointer> {
         let wal = Arc::new(Wal {
             threshold: threshold.max(1),
             frames: AtomicI64::new(0),
@@ -152,7 +154,7 @@ impl Checkpointer {
 
     /// Unhooks `writer` (the store's connection), stops the thread and waits for it (a round in
     /// progress finishes first).
-    pub(super) fn stop(&mut self, writer: &Mutex<Connection>) {
+    pub(super) fn stop(&mut self, writer: &Mutex<Writer>) {
         {
             // Released before the join: the thread may be waiting for it.
             let conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -170,7 +172,7 @@ impl Checkpointer {
 }
 
 /// The thread: sleep until woken, checkpoint, again; until stopped.
-fn run(wal: &Wal, own: &Connection, writer: &Mutex<Connection>) {
+fn run(wal: &Wal, own: &Connection, writer: &Mutex<Writer>) {
     loop {
         while !wal.requested.load(Ordering::Acquire) && !wal.stop.load(Ordering::Acquire) {
             std::thread::park();

@@ -626,21 +626,65 @@ fn reason(plan: &Plan, allowed: bool, unlocked: bool, used: u64, limit: Option<u
 /// The part of [`reason`] that the counts alone determine: all of it while views remain (or
 /// the plan is unlimited); the plan's hint and reset time follow once none remain.
 fn counts_reason(allowed: bool, unlocked: bool, used: u64, limit: Option<u64>) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(64);
+    write_counts_reason(&mut out, allowed, unlocked, used, limit);
+    out
+}
+
+/// Where the pieces of a reason sentence go: a `String` builds the sentence, a [`Matcher`]
+/// compares it with one, without building it.
+trait Sentence {
+    fn text(&mut self, s: &str);
+
+    fn number(&mut self, n: u64) {
+        self.text(itoa::Buffer::new().format(n));
+    }
+}
+
+impl Sentence for String {
+    fn text(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+/// Compares the pieces it is given with the start of `rest`, piece by piece.
+struct Matcher<'a> {
+    rest: Option<&'a str>,
+}
+
+impl Sentence for Matcher<'_> {
+    fn text(&mut self, s: &str) {
+        self.rest = self.rest.and_then(|rest| rest.strip_prefix(s));
+    }
+}
+
+/// The sentence of [`counts_reason`], piece by piece.
+fn write_counts_reason(out: &mut impl Sentence, allowed: bool, unlocked: bool, used: u64, limit: Option<u64>) {
     if unlocked {
-        out.push_str("Already unlocked; not charged. ");
+        out.text("Already unlocked; not charged. ");
     }
     let Some(limit) = limit else {
-        out.push_str("Unlimited code page views.");
-        return out;
+        out.text("Unlimited code page views.");
+        return;
     };
     let remaining = limit.saturating_sub(used);
     if allowed {
-        out.push_str(&format!("{used} of {limit} code page {} used; {remaining} remaining.", views(limit)));
+        // "{used} of {limit} code page views used; {remaining} remaining."
+        out.number(used);
+        out.text(" of ");
+        out.number(limit);
+        out.text(" code page ");
+        out.text(views(limit));
+        out.text(" used; ");
+        out.number(remaining);
+        out.text(" remaining.");
     } else {
-        out.push_str(&format!("{remaining} code page {} remaining.", views(remaining)));
+        // "{remaining} code page views remaining."
+        out.number(remaining);
+        out.text(" code page ");
+        out.text(views(remaining));
+        out.text(" remaining.");
     }
-    out
 }
 
 /// The reason of a recorded decision, rebuilt from its counts when they determine it (see
@@ -655,6 +699,18 @@ pub(crate) fn rebuilt_reason(allowed: bool, charged: bool, used: u64, limit: Opt
         return None;
     }
     Some(counts_reason(allowed, allowed && !charged, used, limit))
+}
+
+/// Whether `reason` is exactly what [`rebuilt_reason`] rebuilds from these counts (`false` when
+/// it rebuilds nothing), compared without building it: the store's test of whether a decision's
+/// reason must be stored.
+pub(crate) fn is_rebuilt_reason(reason: &str, allowed: bool, charged: bool, used: u64, limit: Option<u64>) -> bool {
+    if limit.is_some_and(|l| l.saturating_sub(used) == 0) {
+        return false;
+    }
+    let mut matcher = Matcher { rest: Some(reason) };
+    write_counts_reason(&mut matcher, allowed, allowed && !charged, used, limit);
+    matcher.rest == Some("")
 }
 
 #[cfg(test)]

@@ -1003,6 +1003,46 @@ fn replays_return_the_recorded_reason_after_the_plans_change() {
     assert_eq!(q.view("r", "Z00", Some("k6")).expect("replay"), Decision { replayed: true, ..last });
 }
 
+/// The store decides whether to keep a reason with `is_rebuilt_reason`, which compares without
+/// building the sentence: it must agree with comparing against `rebuilt_reason` exactly, for
+/// the rebuilt sentences, near misses of them and the sentences of other counts.
+#[test]
+fn is_rebuilt_reason_agrees_with_the_rebuilt_sentence() {
+    let limits = [None, Some(0), Some(1), Some(2), Some(9), Some(10), Some(11), Some(100), Some(u64::MAX)];
+    let useds = [0, 1, 2, 9, 10, 11, 99, 100, u64::MAX - 1, u64::MAX];
+    let flags = [(true, true), (true, false), (false, false), (false, true)];
+    let mut candidates = vec![String::new(), "Unlimited code page views. ".to_owned()];
+    for limit in limits {
+        for used in useds {
+            for (allowed, unlocked) in flags {
+                let s = counts_reason(allowed, unlocked, used, limit);
+                candidates.push(format!("{s} "));
+                candidates.push(s[..s.len() - 1].to_owned());
+                candidates.push(format!("{s} Register to get 5 more views."));
+                candidates.push(s);
+            }
+        }
+    }
+    let mut matched = 0;
+    for limit in limits {
+        for used in useds {
+            for (allowed, charged) in flags {
+                let rebuilt = rebuilt_reason(allowed, charged, used, limit);
+                for reason in &candidates {
+                    let expected = rebuilt.as_deref() == Some(reason.as_str());
+                    matched += usize::from(expected);
+                    assert_eq!(
+                        is_rebuilt_reason(reason, allowed, charged, used, limit),
+                        expected,
+                        "{reason:?} allowed={allowed} charged={charged} used={used} limit={limit:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(matched > 100, "{matched}");
+}
+
 // ---- the quota VFS ----
 
 #[test]
