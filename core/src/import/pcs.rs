@@ -400,6 +400,11 @@ impl PcsAxes {
         let chars = &buf[..len];
         let table = chars.get(..3).and_then(prefix_key).filter(|_| by_table).and_then(|t| self.tables.get(&t));
         let run = table.and_then(|t| self.table_rows.get(t.rows.0 as usize..t.rows.1 as usize));
+        // Five binary searches of the run follow, each step a read that waits for the one
+        // before: the run's cache lines are all asked for at once first.
+        if let Some(run) = run {
+            crate::book::memory::prefetch_whole(run);
+        }
         // All seven axes are found before any is cloned: a clone writes the axis's reference
         // count, and on a cold book each count is a wait for memory, so they are prefetched
         // together first (see `prefetch_arc`).
