@@ -337,8 +337,7 @@ impl PcsAxes {
         let mut tables: FxHashMap<u64, Table> = FxHashMap::default();
         for (i, &(key, ..)) in by_table.iter().enumerate() {
             let table = tables.entry(key).or_insert_with(|| {
-                // The table's three characters, from their packed key.
-                let [c0, c1] = [(key >> 16) as u8 as char, (key >> 8) as u8 as char];
+                let [c0, c1, _] = table_chars(key);
                 let first = [self.lookup(&[c0], 1, c0).cloned(), self.lookup(&[c0, c1], 2, c1).cloned()];
                 Table { rows: (i as u32, i as u32), first }
             });
@@ -511,6 +510,12 @@ fn prefix_key(prefix: &[char]) -> Option<u64> {
         return None;
     }
     prefix.iter().try_fold(prefix.len() as u64, |k, &c| c.is_ascii().then_some((k << 8) | c as u64))
+}
+
+/// The three characters of a table that [`prefix_key`] packed (the inverse for prefixes of
+/// three ASCII characters).
+fn table_chars(key: u64) -> [char; 3] {
+    [(key >> 16) as u8 as char, (key >> 8) as u8 as char, key as u8 as char]
 }
 
 /// The length of the prefix a [`prefix_key`] packs (its top byte, above one byte a character).

@@ -318,6 +318,23 @@ impl SqliteStore {
         }
     }
 
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction of the store's connection, with its
+    /// prepared statements, and commits; an error of `f` rolls everything back. Then
+    /// [`SqliteStore::committed`].
+    fn write<R>(&self, f: impl for<'c> FnOnce(&'c Connection, &mut Statements<'c>) -> Result<R>) -> Result<R> {
+        let ctx = &self.ctx;
+        let mut writer = self.conn();
+        let out = writer.with(|conn, st| {
+            let tx = Tx::begin(conn, &mut st.begin).map_err(|e| ctx.err(e))?;
+            // An error drops `tx`, which rolls back.
+            let out = f(conn, st)?;
+            tx.commit(&mut st.commit).map_err(|e| ctx.err(e))?;
+            Ok(out)
+        })?;
+        self.committed(&writer);
+        Ok(out)
+    }
+
     /// The connection, also after a panic of another thread that held it (its transaction, if
     /// any, was rolled back when the panic dropped it; roll back here in case it was not).
     pub(super) fn conn(&self) -> MutexGuard<'_, Writer> {
@@ -567,13 +584,6 @@ impl<'c> Tx<'c> {
     }
 }
 
-impl std::ops::Deref for Tx<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn
-    }
-}
-
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if self.open && !self.conn.is_autocommit() {
@@ -610,9 +620,10 @@ const SAVE_STATE: &str = "INSERT INTO subjects (subject, plan, window_start, epo
          bonus = excluded.bonus, views = views + excluded.views,
          updated_at = excluded.updated_at";
 
-/// Stores the subject's state (`st`: [`SAVE_STATE`]); with `count_view`, also counts one more ledger row (the caller
-/// knows the count it read in the same transaction: no `RETURNING`, which costs SQLite a
-/// temporary b-tree per statement, about a tenth of a view's instructions).
+/// Stores the subject's state (`st`: [`SAVE_STATE`]); with `count_view`, also counts one more
+/// ledger row (the caller knows the count it read in the same transaction: no `RETURNING`,
+/// which costs SQLite a temporary b-tree per statement, about a tenth of a view's
+/// instructions).
 fn save_state(st: &mut Statement<'_>, subject: &str, s: &SubjectState, now: DateTime<Utc>, count_view: bool) -> rusqlite::Result<()> {
     st.execute(params![
         subject,
@@ -636,10 +647,10 @@ const VIEW_INPUT: &str = "SELECT l.code, l.allowed, l.charged, l.used, l.view_li
      LEFT JOIN subjects s ON s.subject = ?1
      LEFT JOIN unlocks u ON u.subject = ?1 AND u.code = ?2";
 
-/// What `decide` needs for one view, read with one statement (`st`: [`VIEW_INPUT`]): the decision recorded under the
-/// subject's request key (if the call has one and it was seen before), the subject's state, and
-/// the epoch the code was last unlocked in; and the subject's ledger rows so far (`views`, `None`
-/// for a new subject). A recorded decision's reason is rebuilt from its counts when the row has
+/// What `decide` needs for one view, read with one statement (`st`: [`VIEW_INPUT`]): the
+/// decision recorded under the subject's request key (if the call has one and it was seen
+/// before), the subject's state, and the epoch the code was last unlocked in; and the subject's
+/// ledger rows so far (`views`, `None` for a new subject). A recorded decision's reason is rebuilt from its counts when the row has
 /// none (`''`, see `MIGRATIONS`).
 fn view_input(st: &mut Statement<'_>, ctx: &Ctx, subject: &str, code: &str, request_key: Option<&str>) -> Result<(ViewInput, Option<i64>)> {
     let (recorded, state, unlocked_epoch, views) = st
@@ -769,8 +780,9 @@ fn record(
     Ok(())
 }
 
-/// One view inside an open transaction (of the connection of `st`): read what `decide` needs (what earlier writes of the
-/// same transaction wrote included), decide, write. An error leaves the rollback to the caller.
+/// One view inside an open transaction (of the connection of `st`): read what `decide` needs
+/// (what earlier writes of the same transaction wrote included), decide, write. An error
+/// leaves the rollback to the caller.
 fn view_in(
     st: &mut Statements<'_>,
     ctx: &Ctx,
@@ -791,17 +803,8 @@ fn view_in(
 
 impl QuotaStore for SqliteStore {
     fn view(&self, subject: &str, code: &str, request_key: Option<&str>, decide: &DecideFn<'_>) -> Result<Decision> {
-        let ctx = &self.ctx;
-        let mut writer = self.conn();
-        let decision = writer.with(|conn, st| {
-            let tx = Tx::begin(conn, &mut st.begin).map_err(|e| ctx.err(e))?;
-            // An error drops `tx`, which rolls back. A replay wrote nothing: its commit is free.
-            let decision = view_in(st, ctx, subject, code, request_key, decide)?;
-            tx.commit(&mut st.commit).map_err(|e| ctx.err(e))?;
-            Ok(decision)
-        })?;
-        self.committed(&writer);
-        Ok(decision)
+        // A replay wrote nothing: its commit is free.
+        self.write(|_, st| view_in(st, &self.ctx, subject, code, request_key, decide))
     }
 
     /// The whole batch in one `BEGIN IMMEDIATE` transaction: all or nothing.
@@ -809,37 +812,25 @@ impl QuotaStore for SqliteStore {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
-        let ctx = &self.ctx;
-        let mut writer = self.conn();
-        let decisions = writer.with(|conn, st| {
-            let tx = Tx::begin(conn, &mut st.begin).map_err(|e| ctx.err(e))?;
+        self.write(|_, st| {
             let mut decisions = Vec::with_capacity(requests.len());
             for (i, r) in requests.iter().enumerate() {
-                // An error drops `tx`, which rolls the whole batch back.
-                decisions.push(view_in(st, ctx, r.subject, r.code, r.request_key, &|input| decide(i, input))?);
+                decisions.push(view_in(st, &self.ctx, r.subject, r.code, r.request_key, &|input| decide(i, input))?);
             }
-            tx.commit(&mut st.commit).map_err(|e| ctx.err(e))?;
             Ok(decisions)
-        })?;
-        self.committed(&writer);
-        Ok(decisions)
+        })
     }
 
     fn update(&self, subject: &str, at: DateTime<Utc>, change: &ChangeFn<'_>) -> Result<SubjectState> {
         let ctx = &self.ctx;
-        let mut writer = self.conn();
-        let new = writer.with(|conn, st| {
-            let tx = Tx::begin(conn, &mut st.begin).map_err(|e| ctx.err(e))?;
-            let old = load_state(&tx, subject).map_err(|e| ctx.err(e))?;
+        self.write(|conn, st| {
+            let old = load_state(conn, subject).map_err(|e| ctx.err(e))?;
             let new = change(old.as_ref())?;
             if old.as_ref() != Some(&new) {
                 save_state(&mut st.save_state, subject, &new, at, false).map_err(|e| ctx.err(e))?;
             }
-            tx.commit(&mut st.commit).map_err(|e| ctx.err(e))?;
             Ok(new)
-        })?;
-        self.committed(&writer);
-        Ok(new)
+        })
     }
 
     fn load(&self, subject: &str) -> Result<Option<SubjectState>> {
