@@ -112,7 +112,61 @@ pub const MAX_KEY_LEN: usize = 7;
 pub struct Key {
     len: u8,
     bytes: [u8; MAX_KEY_LEN],
+    /// [`base37`] of the bytes (made while parsing; a function of the fields above, so it
+    /// changes no comparison).
+    packed: u64,
 }
+
+/// A code of one to seven ASCII upper-case letters and digits as a number below 37^7 (2^37):
+/// its characters in base 37 (0 for "no character", digits 1-10, letters 11-36), left-aligned
+/// so that `E11` and `E110` differ. `None` for anything else, which no code is.
+pub(crate) fn base37(key: &[u8]) -> Option<u64> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in key {
+        n = n * 37 + u64::from(digit37(b)?);
+    }
+    Some(n * ALIGN[key.len()])
+}
+
+/// The base-37 digit of an upper-case letter or a digit.
+const fn digit37(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0' + 1),
+        b'A'..=b'Z' => Some(b - b'A' + 11),
+        _ => None,
+    }
+}
+
+/// [`digit37`] of every byte, letters of either case (0: not a letter or digit): parsing a key
+/// reads one entry a character.
+const DIGITS: [u8; 256] = {
+    let mut digits = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(d) = digit37((b as u8).to_ascii_uppercase()) {
+            digits[b] = d;
+        }
+        b += 1;
+    }
+    digits
+};
+
+/// The upper-case letter or digit of each base-37 digit (index 0 unused).
+const CHARS: &[u8; 37] = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// `ALIGN[len]` = 37^(7 - len): what left-aligns a code of `len` characters.
+const ALIGN: [u64; MAX_KEY_LEN + 1] = {
+    let mut powers = [1; MAX_KEY_LEN + 1];
+    let mut len = MAX_KEY_LEN;
+    while len > 0 {
+        powers[len - 1] = powers[len] * 37;
+        len -= 1;
+    }
+    powers
+};
 
 impl Key {
     /// Normalises a user's spelling of a code.
@@ -128,42 +182,66 @@ impl Key {
     /// assert!(Key::parse("E11..9").is_err());
     /// ```
     pub fn parse(input: &str) -> Result<Key> {
-        let trimmed = input.trim();
+        Key::parse_spelling(input).map(|(key, _)| key)
+    }
+
+    /// [`Key::parse`], and whether the spelling has the dot (`E11.9`), which only ICD-10-CM
+    /// codes are written with.
+    pub(crate) fn parse_spelling(input: &str) -> Result<(Key, bool)> {
+        // Most input is a bare code: trimming (which knows every Unicode space) only when an
+        // end is not a letter or digit saves most of a validity check's work.
+        let bare = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
+        let trimmed = if bare(input.as_bytes().first()) && bare(input.as_bytes().last()) { input } else { input.trim() };
         let invalid = |reason: &str| Error::InvalidCode { input: truncate_for_message(input), reason: reason.to_string() };
-        if trimmed.is_empty() {
+        let bytes = trimmed.as_bytes();
+        if bytes.is_empty() {
             return Err(invalid("empty code"));
         }
-        let mut key = Key { len: 0, bytes: [0; MAX_KEY_LEN] };
-        for (i, c) in trimmed.bytes().enumerate() {
-            match c {
-                b'.' if i == 3 && trimmed.len() > 4 => continue,
-                b'.' => return Err(invalid("a dot may only follow the third character")),
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {
-                    if key.len as usize == MAX_KEY_LEN {
-                        return Err(invalid("longer than any code (7 characters)"));
-                    }
-                    key.bytes[key.len as usize] = c.to_ascii_uppercase();
-                    key.len += 1;
-                }
-                _ => return Err(invalid("codes contain only letters, digits and one dot")),
+        let mut key = Key { len: 0, bytes: [0; MAX_KEY_LEN], packed: 0 };
+        let mut len = 0;
+        let mut packed: u64 = 0;
+        for (i, &c) in bytes.iter().enumerate() {
+            let d = DIGITS[usize::from(c)];
+            if d != 0 {
+                let Some(slot) = key.bytes.get_mut(len) else { return Err(invalid("longer than any code (7 characters)")) };
+                *slot = CHARS[usize::from(d)];
+                packed = packed * 37 + u64::from(d);
+                len += 1;
+            } else if c != b'.' {
+                return Err(invalid("codes contain only letters, digits and one dot"));
+            } else if i != 3 || bytes.len() <= 4 {
+                return Err(invalid("a dot may only follow the third character"));
             }
         }
-        if key.len < 2 {
+        if len < 2 {
             return Err(invalid("shorter than any code"));
         }
-        Ok(key)
+        key.len = len as u8;
+        key.packed = packed * ALIGN[len];
+        // Every byte but a dot went into the key.
+        Ok((key, bytes.len() != len))
+    }
+
+    /// The key as [`base37`] packs it.
+    pub(crate) fn packed(&self) -> u64 {
+        self.packed
     }
 
     /// Parses and checks the shape against one system (or against every system when `system`
     /// is `None`).
     pub fn parse_for(input: &str, system: Option<System>) -> Result<Key> {
-        let key = Key::parse(input)?;
+        Key::parse_spelling_for(input, system).map(|(key, _)| key)
+    }
+
+    /// [`Key::parse_for`], and whether the spelling has the dot (see [`Key::parse_spelling`]).
+    pub(crate) fn parse_spelling_for(input: &str, system: Option<System>) -> Result<(Key, bool)> {
+        let (key, dotted) = Key::parse_spelling(input)?;
         let fits = match system {
             Some(s) => s.accepts(&key),
             None => System::ALL.iter().any(|s| s.accepts(&key)),
         };
         if fits {
-            Ok(key)
+            Ok((key, dotted))
         } else {
             let what = system.map_or("any supported code system".to_string(), |s| s.to_string());
             Err(Error::InvalidCode { input: truncate_for_message(input), reason: format!("not the shape of a code of {what}") })
@@ -272,6 +350,20 @@ mod tests {
         assert!(System::Cpt.accepts(&k("99213")) && System::Cpt.accepts(&k("0042T")));
         assert!(Key::parse_for("99999999", None).is_err());
         assert!(matches!(Key::parse_for("J1100", Some(System::Icd10pcs)), Err(Error::InvalidCode { .. })));
+    }
+
+    #[test]
+    fn a_parsed_key_is_packed_as_its_bytes_are() {
+        for input in ["e11.9", " E119 ", "0dtj4zz", "J1100", "A0", "zzzzzzz", "S72.001A", "00", "\tj11.00 "] {
+            let (key, dotted) = Key::parse_spelling(input).unwrap();
+            assert_eq!(Some(key.packed()), base37(key.as_bytes()), "{input}");
+            assert_eq!(dotted, input.contains('.'), "{input}");
+        }
+        assert_ne!(Key::parse("E11").unwrap().packed(), Key::parse("E110").unwrap().packed());
+        assert_eq!(base37(b"e11"), None);
+        assert_eq!(base37(b"E11.9"), None);
+        assert_eq!(base37(b""), None);
+        assert_eq!(base37(b"12345678"), None);
     }
 
     #[test]

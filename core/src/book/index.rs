@@ -6,7 +6,7 @@ use fst::{IntoStreamer, Map, MapBuilder, Streamer};
 
 use super::data::{BookData, NodeId, Nodes};
 use super::key_table::KeyTable;
-use crate::code::System;
+use crate::code::{Key, System};
 use crate::error::{Error, Result};
 
 /// Maps a normalised code to the nodes that carry it.
@@ -140,8 +140,8 @@ impl CodeIndex {
 
     /// The key table's entry for `key`: the one node carrying it with its brief, or the run of
     /// nodes carrying it (empty when none).
-    fn entry(&self, key: &[u8]) -> (Option<(NodeId, Brief)>, &[NodeId]) {
-        match self.exact.get(key) {
+    fn entry(&self, packed: Option<u64>) -> (Option<(NodeId, Brief)>, &[NodeId]) {
+        match packed.and_then(|p| self.exact.get_packed(p)) {
             Some((one, 0)) => (Some(((one >> BRIEF_BITS) as NodeId, Brief::unpack(one))), &[]),
             Some((start, count)) => (None, &self.by_key[start..start + count]),
             None => (None, &[]),
@@ -150,16 +150,25 @@ impl CodeIndex {
 
     /// The nodes carrying `key`, ordered by code system; empty when none.
     pub fn get(&self, key: &[u8]) -> CodeNodes<'_> {
-        match self.entry(key) {
-            (Some((id, _)), _) => CodeNodes::One([id]),
-            (None, run) => CodeNodes::Many(run),
+        Self::nodes_of(self.entry(crate::code::base37(key)))
+    }
+
+    /// [`CodeIndex::get`] of a parsed key.
+    pub fn get_key(&self, key: &Key) -> CodeNodes<'_> {
+        Self::nodes_of(self.entry(Some(key.packed())))
+    }
+
+    fn nodes_of((one, run): (Option<(NodeId, Brief)>, &[NodeId])) -> CodeNodes<'_> {
+        match one {
+            Some((id, _)) => CodeNodes::One([id]),
+            None => CodeNodes::Many(run),
         }
     }
 
-    /// [`CodeIndex::get`] with each node's brief, reading no node: for a code in one system,
-    /// one slot of the key table.
-    pub fn briefs(&self, key: &[u8]) -> impl Iterator<Item = (NodeId, Brief)> + Clone + '_ {
-        let (one, run) = self.entry(key);
+    /// [`CodeIndex::get_key`] with each node's brief, reading no node: for a code in one
+    /// system, one slot of the key table.
+    pub fn briefs(&self, key: &Key) -> impl Iterator<Item = (NodeId, Brief)> + Clone + '_ {
+        let (one, run) = self.entry(Some(key.packed()));
         one.into_iter().chain(run.iter().map(|&id| (id, self.briefs[id as usize])))
     }
 
@@ -227,11 +236,13 @@ mod tests {
                 continue;
             }
             let ids: Vec<NodeId> = index.get(key.as_bytes()).to_vec();
+            let parsed = Key::parse(key).unwrap();
+            assert_eq!(index.get_key(&parsed).to_vec(), ids, "{key}");
             let want: Vec<(NodeId, Brief)> = ids
                 .iter()
                 .map(|&id| (id, Brief { system: data.nodes[id as usize].system, billable: data.nodes[id as usize].billable }))
                 .collect();
-            assert_eq!(index.briefs(key.as_bytes()).collect::<Vec<_>>(), want, "{key}");
+            assert_eq!(index.briefs(&parsed).collect::<Vec<_>>(), want, "{key}");
             assert!(ids.iter().all(|&id| data.nodes.at(id).key() == key), "{key}");
             if ids.len() == 1 {
                 one += 1

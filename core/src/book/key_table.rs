@@ -9,6 +9,7 @@
 //! the 190,000 codes of the default book, on one huge page where the system has them.
 
 use super::memory::AlignedU64s;
+use crate::code::base37 as encode;
 use crate::error::{Error, Result};
 
 const CODE_BITS: u32 = 37;
@@ -23,25 +24,6 @@ pub(crate) struct KeyTable {
     slots: AlignedU64s,
     /// `64 - log2(slots.len())`: the hash's top bits pick the slot.
     shift: u32,
-}
-
-/// The base-37 number of a normalised code (`None` for anything that is not one to seven
-/// ASCII upper-case letters and digits, which no code is).
-fn encode(key: &[u8]) -> Option<u64> {
-    if key.is_empty() || key.len() > 7 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in key {
-        let d = match b {
-            b'0'..=b'9' => b - b'0' + 1,
-            b'A'..=b'Z' => b - b'A' + 11,
-            _ => return None,
-        };
-        n = n * 37 + u64::from(d);
-    }
-    // Left-align shorter codes, so "E11" and "E110" differ.
-    Some(n * 37u64.pow(7 - key.len() as u32))
 }
 
 fn hash(code: u64, shift: u32) -> usize {
@@ -86,9 +68,8 @@ impl KeyTable {
         super::memory::prefer_huge_pages(&self.slots);
     }
 
-    /// The `(at, count)` of `key`, if the table has it.
-    pub fn get(&self, key: &[u8]) -> Option<(usize, usize)> {
-        let code = encode(key)?;
+    /// The `(at, count)` of a key packed by [`crate::code::base37`], if the table has it.
+    pub fn get_packed(&self, code: u64) -> Option<(usize, usize)> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut i = hash(code, self.shift);
         loop {
@@ -108,6 +89,12 @@ impl KeyTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl KeyTable {
+        fn get(&self, key: &[u8]) -> Option<(usize, usize)> {
+            self.get_packed(encode(key)?)
+        }
+    }
 
     #[test]
     fn finds_exactly_the_codes_it_holds() {

@@ -259,11 +259,11 @@ impl Book {
     /// The node [`Book::lookup`] would answer with, and its brief. Reads only the index, not
     /// the nodes.
     fn first_at(&self, code: &str, system: Option<System>) -> Option<(NodeId, Brief)> {
-        let key = Key::parse(code).ok()?;
-        let briefs = self.inner.index.briefs(key.as_bytes());
-        let fits = |(_, b): &(NodeId, Brief)| spelling_fits(code, b.system, system);
+        let (key, dotted) = Key::parse_spelling(code).ok()?;
+        let briefs = self.inner.index.briefs(&key);
+        let fits = |(_, b): &(NodeId, Brief)| spelling_fits(dotted, b.system, system);
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
-        briefs.clone().find(|b| fits(b) && prefers(code, &key, b.1.system)).or_else(|| briefs.clone().find(fits))
+        briefs.clone().find(|b| fits(b) && prefers(dotted, &key, b.1.system)).or_else(|| briefs.clone().find(fits))
     }
 
     /// The record of a current node or of a retired code.
@@ -286,16 +286,16 @@ impl Book {
     /// the order of [`System::ALL`]. Held inline: nearly every code has one holder, and a
     /// lookup should not allocate for it.
     fn find(&self, code: &str, system: Option<System>) -> Result<smallvec::SmallVec<[history::Holder; 4]>> {
-        let key = Key::parse_for(code, system)?;
-        let ids = self.inner.index.get(key.as_bytes());
+        let (key, dotted) = Key::parse_spelling_for(code, system)?;
+        let ids = self.inner.index.get_key(&key);
         // The system from the node, not the index's brief: the record reads the node next, so
         // this is the one cache miss both need.
         let nodes = &self.inner.data.nodes;
-        let fitting = || ids.iter().map(|&id| (id, nodes[id as usize].system)).filter(|&(_, s)| spelling_fits(code, s, system));
+        let fitting = || ids.iter().map(|&id| (id, nodes[id as usize].system)).filter(|&(_, s)| spelling_fits(dotted, s, system));
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
         let mut found: smallvec::SmallVec<[history::Holder; 4]> = fitting()
-            .filter(|&(_, s)| prefers(code, &key, s))
-            .chain(fitting().filter(|&(_, s)| !prefers(code, &key, s)))
+            .filter(|&(_, s)| prefers(dotted, &key, s))
+            .chain(fitting().filter(|&(_, s)| !prefers(dotted, &key, s)))
             .map(|(id, _)| history::Holder::Node(id))
             .collect();
         if found.is_empty() {
@@ -326,15 +326,16 @@ impl Book {
     }
 }
 
-/// Whether a spelling may name a code of `system` (with `wanted` the caller's system filter):
-/// a dot after the third character is the ICD-10-CM spelling, which no other system uses.
-fn spelling_fits(input: &str, system: System, wanted: Option<System>) -> bool {
-    wanted.is_none_or(|w| w == system) && (system == System::Icd10cm || !input.contains('.'))
+/// Whether a spelling (`dotted`: with a dot) may name a code of `system` (with `wanted` the
+/// caller's system filter): a dot after the third character is the ICD-10-CM spelling, which
+/// no other system uses.
+fn spelling_fits(dotted: bool, system: System, wanted: Option<System>) -> bool {
+    wanted.is_none_or(|w| w == system) && (system == System::Icd10cm || !dotted)
 }
 
 /// Whether an undotted spelling points at `system` before the default order: a letter and four
 /// digits is how HCPCS Level II codes are written (`J1100`), while ICD-10-CM codes are usually
 /// written with their dot (`J11.00`).
-fn prefers(input: &str, key: &Key, system: System) -> bool {
-    system == System::Hcpcs && key.as_bytes().len() == 5 && !input.contains('.')
+fn prefers(dotted: bool, key: &Key, system: System) -> bool {
+    system == System::Hcpcs && key.as_bytes().len() == 5 && !dotted
 }

@@ -37,6 +37,18 @@ impl SeventhDefs {
 
     /// Every definition, in order: (character, meaning, source code).
     pub fn iter(&self) -> impl Iterator<Item = (char, &str, &str)> + '_ {
+        self.entries().map_while(|(c, meaning, source)| Some((c, text(meaning)?, text(source)?)))
+    }
+
+    /// The meaning of `c` and the code that defines it. Only that entry's texts are checked,
+    /// not those it passes over.
+    pub fn get(&self, c: char) -> Option<(&str, &str)> {
+        let (_, meaning, source) = self.entries().find(|(d, ..)| *d == c)?;
+        Some((text(meaning)?, text(source)?))
+    }
+
+    /// Every entry, in order, with its texts as bytes.
+    fn entries(&self) -> impl Iterator<Item = (char, &[u8], &[u8])> + '_ {
         let mut rest: &[u8] = &self.0;
         std::iter::from_fn(move || {
             let head = rest.get(..HEAD)?;
@@ -46,21 +58,20 @@ impl SeventhDefs {
             let meaning = rest.get(HEAD..HEAD + meaning_len)?;
             let source = rest.get(HEAD + meaning_len..HEAD + meaning_len + source_len)?;
             rest = &rest[HEAD + meaning_len + source_len..];
-            // Written from `&str`s by `new`, so the checks cannot fail; they keep a damaged
-            // list from becoming a panic or invalid text.
-            Some((c, std::str::from_utf8(meaning).ok()?, std::str::from_utf8(source).ok()?))
+            Some((c, meaning, source))
         })
-    }
-
-    /// The meaning of `c` and the code that defines it.
-    pub fn get(&self, c: char) -> Option<(&str, &str)> {
-        self.iter().find(|(d, ..)| *d == c).map(|(_, meaning, source)| (meaning, source))
     }
 
     /// Starts loading all of the list (see [`super::memory`]).
     pub fn prefetch(&self) {
         super::memory::prefetch_whole(&*self.0);
     }
+}
+
+/// An entry's text. Written from `&str`s by `new`, so the check cannot fail; it keeps a damaged
+/// list from becoming a panic or invalid text.
+fn text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
 }
 
 /// `text`, cut to fit a 16-bit length.
