@@ -112,9 +112,16 @@ pub const MAX_KEY_LEN: usize = 7;
 pub struct Key {
     len: u8,
     bytes: [u8; MAX_KEY_LEN],
-    /// [`base37`] of the bytes (made while parsing; a function of the fields above, so it
-    /// changes no comparison).
-    packed: u64,
+}
+
+/// What parsing a spelling finds besides its [`Key`], for the look-ups that follow.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spelling {
+    pub key: Key,
+    /// [`base37`] of the key, made while parsing.
+    pub packed: u64,
+    /// Whether the spelling has the dot (`E11.9`), which only ICD-10-CM codes are written with.
+    pub dotted: bool,
 }
 
 /// A code of one to seven ASCII upper-case letters and digits as a number below 37^7 (2^37):
@@ -182,12 +189,11 @@ impl Key {
     /// assert!(Key::parse("E11..9").is_err());
     /// ```
     pub fn parse(input: &str) -> Result<Key> {
-        Key::parse_spelling(input).map(|(key, _)| key)
+        Key::parse_spelling(input).map(|s| s.key)
     }
 
-    /// [`Key::parse`], and whether the spelling has the dot (`E11.9`), which only ICD-10-CM
-    /// codes are written with.
-    pub(crate) fn parse_spelling(input: &str) -> Result<(Key, bool)> {
+    /// [`Key::parse`], with what else the parse found.
+    pub(crate) fn parse_spelling(input: &str) -> Result<Spelling> {
         // Most input is a bare code: trimming (which knows every Unicode space) only when an
         // end is not a letter or digit saves most of a validity check's work.
         let bare = |b: Option<&u8>| b.is_some_and(u8::is_ascii_alphanumeric);
@@ -197,7 +203,7 @@ impl Key {
         if bytes.is_empty() {
             return Err(invalid("empty code"));
         }
-        let mut key = Key { len: 0, bytes: [0; MAX_KEY_LEN], packed: 0 };
+        let mut key = Key { len: 0, bytes: [0; MAX_KEY_LEN] };
         let mut len = 0;
         let mut packed: u64 = 0;
         for (i, &c) in bytes.iter().enumerate() {
@@ -217,31 +223,26 @@ impl Key {
             return Err(invalid("shorter than any code"));
         }
         key.len = len as u8;
-        key.packed = packed * ALIGN[len];
         // Every byte but a dot went into the key.
-        Ok((key, bytes.len() != len))
-    }
-
-    /// The key as [`base37`] packs it.
-    pub(crate) fn packed(&self) -> u64 {
-        self.packed
+        Ok(Spelling { key, packed: packed * ALIGN[len], dotted: bytes.len() != len })
     }
 
     /// Parses and checks the shape against one system (or against every system when `system`
     /// is `None`).
     pub fn parse_for(input: &str, system: Option<System>) -> Result<Key> {
-        Key::parse_spelling_for(input, system).map(|(key, _)| key)
+        Key::parse_spelling_for(input, system).map(|s| s.key)
     }
 
-    /// [`Key::parse_for`], and whether the spelling has the dot (see [`Key::parse_spelling`]).
-    pub(crate) fn parse_spelling_for(input: &str, system: Option<System>) -> Result<(Key, bool)> {
-        let (key, dotted) = Key::parse_spelling(input)?;
+    /// [`Key::parse_for`], with what else the parse found.
+    pub(crate) fn parse_spelling_for(input: &str, system: Option<System>) -> Result<Spelling> {
+        let spelling = Key::parse_spelling(input)?;
+        let key = spelling.key;
         let fits = match system {
             Some(s) => s.accepts(&key),
             None => System::ALL.iter().any(|s| s.accepts(&key)),
         };
         if fits {
-            Ok((key, dotted))
+            Ok(spelling)
         } else {
             let what = system.map_or("any supported code system".to_string(), |s| s.to_string());
             Err(Error::InvalidCode { input: truncate_for_message(input), reason: format!("not the shape of a code of {what}") })
@@ -355,11 +356,11 @@ mod tests {
     #[test]
     fn a_parsed_key_is_packed_as_its_bytes_are() {
         for input in ["e11.9", " E119 ", "0dtj4zz", "J1100", "A0", "zzzzzzz", "S72.001A", "00", "\tj11.00 "] {
-            let (key, dotted) = Key::parse_spelling(input).unwrap();
-            assert_eq!(Some(key.packed()), base37(key.as_bytes()), "{input}");
-            assert_eq!(dotted, input.contains('.'), "{input}");
+            let spelling = Key::parse_spelling(input).unwrap();
+            assert_eq!(Some(spelling.packed), base37(spelling.key.as_bytes()), "{input}");
+            assert_eq!(spelling.dotted, input.contains('.'), "{input}");
         }
-        assert_ne!(Key::parse("E11").unwrap().packed(), Key::parse("E110").unwrap().packed());
+        assert_ne!(Key::parse_spelling("E11").unwrap().packed, Key::parse_spelling("E110").unwrap().packed);
         assert_eq!(base37(b"e11"), None);
         assert_eq!(base37(b"E11.9"), None);
         assert_eq!(base37(b""), None);

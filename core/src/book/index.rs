@@ -6,7 +6,7 @@ use fst::{IntoStreamer, Map, MapBuilder, Streamer};
 
 use super::data::{BookData, NodeId, Nodes};
 use super::key_table::KeyTable;
-use crate::code::{Key, System};
+use crate::code::System;
 use crate::error::{Error, Result};
 
 /// Maps a normalised code to the nodes that carry it.
@@ -153,9 +153,9 @@ impl CodeIndex {
         Self::nodes_of(self.entry(crate::code::base37(key)))
     }
 
-    /// [`CodeIndex::get`] of a parsed key.
-    pub fn get_key(&self, key: &Key) -> CodeNodes<'_> {
-        Self::nodes_of(self.entry(Some(key.packed())))
+    /// [`CodeIndex::get`] of a key packed by [`crate::code::base37`] (as parsing packs it).
+    pub fn get_packed(&self, packed: u64) -> CodeNodes<'_> {
+        Self::nodes_of(self.entry(Some(packed)))
     }
 
     fn nodes_of((one, run): (Option<(NodeId, Brief)>, &[NodeId])) -> CodeNodes<'_> {
@@ -165,10 +165,10 @@ impl CodeIndex {
         }
     }
 
-    /// [`CodeIndex::get_key`] with each node's brief, reading no node: for a code in one
+    /// [`CodeIndex::get_packed`] with each node's brief, reading no node: for a code in one
     /// system, one slot of the key table.
-    pub fn briefs(&self, key: &Key) -> impl Iterator<Item = (NodeId, Brief)> + Clone + '_ {
-        let (one, run) = self.entry(Some(key.packed()));
+    pub fn briefs(&self, packed: u64) -> impl Iterator<Item = (NodeId, Brief)> + Clone + '_ {
+        let (one, run) = self.entry(Some(packed));
         one.into_iter().chain(run.iter().map(|&id| (id, self.briefs[id as usize])))
     }
 
@@ -236,13 +236,13 @@ mod tests {
                 continue;
             }
             let ids: Vec<NodeId> = index.get(key.as_bytes()).to_vec();
-            let parsed = Key::parse(key).unwrap();
-            assert_eq!(index.get_key(&parsed).to_vec(), ids, "{key}");
+            let packed = crate::code::Key::parse_spelling(key).unwrap().packed;
+            assert_eq!(index.get_packed(packed).to_vec(), ids, "{key}");
             let want: Vec<(NodeId, Brief)> = ids
                 .iter()
                 .map(|&id| (id, Brief { system: data.nodes[id as usize].system, billable: data.nodes[id as usize].billable }))
                 .collect();
-            assert_eq!(index.briefs(&parsed).collect::<Vec<_>>(), want, "{key}");
+            assert_eq!(index.briefs(packed).collect::<Vec<_>>(), want, "{key}");
             assert!(ids.iter().all(|&id| data.nodes.at(id).key() == key), "{key}");
             if ids.len() == 1 {
                 one += 1

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use crate::code::{Key, System};
+use crate::code::{Key, Spelling, System};
 use crate::error::{Error, Result};
 use crate::import::sources::Sources;
 use crate::record::CodeRecord;
@@ -259,8 +259,8 @@ impl Book {
     /// The node [`Book::lookup`] would answer with, and its brief. Reads only the index, not
     /// the nodes.
     fn first_at(&self, code: &str, system: Option<System>) -> Option<(NodeId, Brief)> {
-        let (key, dotted) = Key::parse_spelling(code).ok()?;
-        let briefs = self.inner.index.briefs(&key);
+        let Spelling { key, packed, dotted } = Key::parse_spelling(code).ok()?;
+        let briefs = self.inner.index.briefs(packed);
         let fits = |(_, b): &(NodeId, Brief)| spelling_fits(dotted, b.system, system);
         // The system the spelling points at first (J1100 is HCPCS before it is ICD-10-CM J11.00).
         briefs.clone().find(|b| fits(b) && prefers(dotted, &key, b.1.system)).or_else(|| briefs.clone().find(fits))
@@ -286,8 +286,8 @@ impl Book {
     /// the order of [`System::ALL`]. Held inline: nearly every code has one holder, and a
     /// lookup should not allocate for it.
     fn find(&self, code: &str, system: Option<System>) -> Result<smallvec::SmallVec<[history::Holder; 4]>> {
-        let (key, dotted) = Key::parse_spelling_for(code, system)?;
-        let ids = self.inner.index.get_key(&key);
+        let Spelling { key, packed, dotted } = Key::parse_spelling_for(code, system)?;
+        let ids = self.inner.index.get_packed(packed);
         // The system from the node, not the index's brief: the record reads the node next, so
         // this is the one cache miss both need.
         let nodes = &self.inner.data.nodes;
