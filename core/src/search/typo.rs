@@ -161,9 +161,11 @@ impl TermTrie {
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
         }
-        let mut walk = Walk::new(self, &word, max, prefix, limit);
-        walk.visit(0, 0, Utf8::default(), 0, u8::MAX);
-        walk.out
+        if max == 1 {
+            Walk::<1>::new(self, &word, prefix, limit).run()
+        } else {
+            Walk::<2>::new(self, &word, prefix, limit).run()
+        }
     }
 }
 
@@ -315,8 +317,9 @@ fn on(set: u64, empty: bool) -> u64 {
     (set << 1) | u64::from(empty)
 }
 
-/// One walk: the columns of the edit-distance table along the current path.
-struct Walk<'a> {
+/// One walk with a budget of `MAX` edits: the columns of the edit-distance table along the
+/// current path.
+struct Walk<'a, const MAX: usize> {
     trie: &'a TermTrie,
     word: &'a [char],
     masks: Masks,
@@ -324,18 +327,21 @@ struct Walk<'a> {
     heads: [u8; MAX_DEPTH],
     /// Bits of the word's chars.
     ones: u64,
-    max: u8,
     prefix: bool,
     limit: usize,
     /// Column `k` for the path's first `k` chars, `0 ..= MAX_DEPTH`.
-    cols: Vec<Column>,
+    cols: [Column; MAX_DEPTH + 1],
     /// The path's chars.
     path: Vec<char>,
     out: Vec<(TermId, u8, String)>,
 }
 
-impl<'a> Walk<'a> {
-    fn new(trie: &'a TermTrie, word: &'a [char], max: u8, prefix: bool, limit: usize) -> Self {
+impl<'a, const MAX: usize> Walk<'a, MAX> {
+    /// The budget, and the cap of a cell over it.
+    const MAX: u8 = MAX as u8;
+    const CAP: u8 = MAX as u8 + 1;
+
+    fn new(trie: &'a TermTrie, word: &'a [char], prefix: bool, limit: usize) -> Self {
         let n = word.len();
         let ones = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
         let mut heads = [0u8; MAX_DEPTH];
@@ -348,41 +354,43 @@ impl<'a> Walk<'a> {
         for (d, set) in first.within.iter_mut().enumerate() {
             *set = ones & ((1u64 << d) - 1);
         }
-        let mut cols = vec![Column::default(); MAX_DEPTH + 1];
+        let mut cols = [Column::default(); MAX_DEPTH + 1];
         cols[0] = first;
-        Walk {
-            trie,
-            word,
-            masks: Masks::new(word),
-            heads,
-            ones,
-            max,
-            prefix,
-            limit,
-            cols,
-            path: Vec::with_capacity(MAX_DEPTH),
-            out: Vec::new(),
-        }
+        Walk { trie, word, masks: Masks::new(word), heads, ones, prefix, limit, cols, path: Vec::with_capacity(MAX_DEPTH), out: Vec::new() }
     }
 
-    /// Cell `j` of column `k`, capped at `max + 1`.
+    /// Walks the trie from the root; the terms found.
+    fn run(mut self) -> Vec<(TermId, u8, String)> {
+        self.visit(0, 0, Utf8::default(), 0, u8::MAX);
+        self.out
+    }
+
+    /// Cell `j` of column `k`, capped at `MAX + 1`.
     fn cell(&self, k: usize, j: usize) -> u8 {
-        let Some(col) = self.cols.get(k) else { return self.max + 1 };
-        if j == 0 {
-            return k.min(self.max as usize + 1) as u8;
-        }
-        (0..=self.max).find(|&d| col.within[d as usize] >> ((j - 1) & 63) & 1 == 1).unwrap_or(self.max + 1)
+        self.cols.get(k).map_or(Self::CAP, |col| Self::cell_of(col, k, j))
     }
 
-    /// The least cell of column `k`, capped at `max + 1`.
+    /// Cell `j` of `col`, column `k`, capped at `MAX + 1`.
+    fn cell_of(col: &Column, k: usize, j: usize) -> u8 {
+        if j == 0 {
+            return k.min(MAX + 1) as u8;
+        }
+        (0..=MAX).find(|&d| col.within[d] >> ((j - 1) & 63) & 1 == 1).map_or(Self::CAP, |d| d as u8)
+    }
+
+    /// The least cell of column `k`, capped at `MAX + 1`.
     fn least(&self, k: usize) -> u8 {
-        let Some(col) = self.cols.get(k) else { return self.max + 1 };
-        (0..=self.max).find(|&d| k <= d as usize || col.within[d as usize] != 0).unwrap_or(self.max + 1)
+        self.cols.get(k).map_or(Self::CAP, |col| Self::least_of(col, k))
+    }
+
+    /// The least cell of `col`, column `k`, capped at `MAX + 1`.
+    fn least_of(col: &Column, k: usize) -> u8 {
+        (0..=MAX).find(|&d| k <= d || col.within[d] != 0).map_or(Self::CAP, |d| d as u8)
     }
 
     /// Computes column `k` (1-based) for the path's `k`-th char `c`; returns its least cell.
     fn step(&mut self, k: usize, c: char) -> u8 {
-        let Some(&prev) = self.cols.get(k.wrapping_sub(1)) else { return self.max + 1 };
+        let Some(&prev) = self.cols.get(k.wrapping_sub(1)) else { return Self::CAP };
         // Column 0's char mask is empty: no transposition reaches back before it.
         let before = self.cols.get(k.wrapping_sub(2)).copied().unwrap_or_default();
         let x = self.masks.of(c);
@@ -390,7 +398,7 @@ impl<'a> Walk<'a> {
         // A transposition: the word's chars `i - 1, i` are the path's last two swapped.
         let swapped = (x << 1) & prev.x;
         col.within[0] = on(prev.within[0], k == 1) & x;
-        for d in 1..=self.max as usize {
+        for d in 1..=MAX {
             let fewer = d - 1;
             let matched = on(prev.within[d], k - 1 <= d) & x;
             let substituted = on(prev.within[fewer], k - 1 <= fewer);
@@ -402,7 +410,7 @@ impl<'a> Walk<'a> {
         if let Some(slot) = self.cols.get_mut(k) {
             *slot = col;
         }
-        self.least(k)
+        Self::least_of(&col, k)
     }
 
     /// Visits the children of node `v`, reached by `depth` whole chars (`utf8` holds an
@@ -414,7 +422,7 @@ impl<'a> Walk<'a> {
         if children.is_empty() {
             return true;
         }
-        let open = least < self.max || (self.prefix && best <= self.max) || utf8.pending > 0;
+        let open = least < Self::MAX || (self.prefix && best <= Self::MAX) || utf8.pending > 0;
         // Every cell at the budget: a child keeps a cell within it only by the char of the word
         // after a cell at the budget (the diagonal), or by a transposition.
         // The wanted first bytes, one bit each.
@@ -423,12 +431,11 @@ impl<'a> Walk<'a> {
             // The cells at the budget (none is below it), and the cells below it before the
             // path's last char where that char is the word's next (a transposition), each
             // wanting the word's next char.
-            let max = self.max as usize;
             let col = self.cols.get(depth).copied().unwrap_or_default();
-            let mut cells = on(col.within[max], depth <= max);
+            let mut cells = on(col.within[MAX], depth <= MAX);
             if depth >= 1 {
                 let before = self.cols.get(depth - 1).copied().unwrap_or_default();
-                cells |= on(before.within[max - 1], depth - 1 < max) & (col.x >> 1);
+                cells |= on(before.within[MAX - 1], depth - 1 < MAX) & (col.x >> 1);
             }
             let mut cells = cells & self.ones;
             while cells != 0 {
@@ -507,7 +514,7 @@ impl<'a> Walk<'a> {
                     return true;
                 }
             }
-            if least > self.max && !(self.prefix && best_below <= self.max) {
+            if least > Self::MAX && !(self.prefix && best_below <= Self::MAX) {
                 return true;
             }
         } else {
@@ -516,7 +523,7 @@ impl<'a> Walk<'a> {
         }
         if next.pending == 0 && self.trie.is_final(c) {
             let d = if self.prefix { best_below } else { self.cell(depth_below, n) };
-            if d > 0 && d <= self.max {
+            if d > 0 && d <= Self::MAX {
                 self.out.push((self.trie.term(c), d, self.path[..depth_below].iter().collect()));
                 if self.out.len() >= self.limit {
                     return false;
@@ -663,7 +670,6 @@ mod tests {
     /// transpose; a char outside ASCII; words up to the 64 chars of one bit vector).
     #[test]
     fn columns_agree_with_the_full_table() {
-        let t = TermTrie::empty();
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let alphabet = ['a', 'b', 'c', 'é'];
         for round in 0..6000 {
@@ -672,20 +678,25 @@ mod tests {
             let (edits, other) = (1 + rng.below(3), rng.below(14));
             let path = if round % 2 == 0 { rng.edit(&word, &alphabet, edits) } else { rng.word(&alphabet, other) };
             let path = &path[..path.len().min(MAX_DEPTH)];
-            for max in 1..=MAX_EDITS as u8 {
-                let cap = max + 1;
-                let mut walk = Walk::new(&t, &word, max, false, 1);
-                for k in 0..=path.len() {
-                    if k > 0 {
-                        walk.path.push(path[k - 1]);
-                        walk.step(k, path[k - 1]);
-                    }
-                    let cells: Vec<u8> = (0..=word.len()).map(|j| (osa(&path[..k], &word[..j]) as u8).min(cap)).collect();
-                    let got: Vec<u8> = (0..=word.len()).map(|j| walk.cell(k, j)).collect();
-                    assert_eq!(got, cells, "{word:?} {path:?} max {max} column {k}");
-                    assert_eq!(walk.least(k), cells.iter().copied().min().unwrap_or(cap), "{word:?} {path:?} max {max} column {k}");
-                }
+            columns_agree::<1>(&word, path);
+            columns_agree::<2>(&word, path);
+        }
+    }
+
+    /// The columns of a walk with budget `MAX` along `path` against the full table.
+    fn columns_agree<const MAX: usize>(word: &[char], path: &[char]) {
+        let t = TermTrie::empty();
+        let cap = MAX as u8 + 1;
+        let mut walk = Walk::<MAX>::new(&t, word, false, 1);
+        for k in 0..=path.len() {
+            if k > 0 {
+                walk.path.push(path[k - 1]);
+                walk.step(k, path[k - 1]);
             }
+            let cells: Vec<u8> = (0..=word.len()).map(|j| (osa(&path[..k], &word[..j]) as u8).min(cap)).collect();
+            let got: Vec<u8> = (0..=word.len()).map(|j| walk.cell(k, j)).collect();
+            assert_eq!(got, cells, "{word:?} {path:?} max {MAX} column {k}");
+            assert_eq!(walk.least(k), cells.iter().copied().min().unwrap_or(cap), "{word:?} {path:?} max {MAX} column {k}");
         }
     }
 
