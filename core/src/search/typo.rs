@@ -18,6 +18,9 @@ use super::index::TermId;
 /// Deepest path, in chars, that a walk follows (indexed words are at most 40 bytes), and the
 /// longest word it searches for (one bit of a `u64` per char).
 const MAX_DEPTH: usize = 64;
+/// Children of a node that a walk tests one by one against the wanted bytes (more: each
+/// wanted byte is looked up).
+const FEW_CHILDREN: usize = 8;
 /// Most edits a walk allows.
 pub(crate) const MAX_EDITS: usize = 2;
 
@@ -331,8 +334,8 @@ struct Walk<'a, const MAX: usize> {
     limit: usize,
     /// Column `k` for the path's first `k` chars, `0 ..= MAX_DEPTH`.
     cols: [Column; MAX_DEPTH + 1],
-    /// The path's chars.
-    path: Vec<char>,
+    /// The path's chars (the first `depth`).
+    path: [char; MAX_DEPTH],
     out: Vec<(TermId, u8, String)>,
 }
 
@@ -356,7 +359,7 @@ impl<'a, const MAX: usize> Walk<'a, MAX> {
         }
         let mut cols = [Column::default(); MAX_DEPTH + 1];
         cols[0] = first;
-        Walk { trie, word, masks: Masks::new(word), heads, ones, prefix, limit, cols, path: Vec::with_capacity(MAX_DEPTH), out: Vec::new() }
+        Walk { trie, word, masks: Masks::new(word), heads, ones, prefix, limit, cols, path: ['\0'; MAX_DEPTH], out: Vec::new() }
     }
 
     /// Walks the trie from the root; the terms found.
@@ -457,8 +460,16 @@ impl<'a, const MAX: usize> Walk<'a, MAX> {
             }
             return true;
         }
-        // Each wanted byte in increasing order (the children's: labels are sorted), found by a
-        // binary search rather than by testing every child.
+        // The wanted children in label order (labels are sorted): a few children are each
+        // tested, among many each wanted byte is found by a binary search.
+        if labels.len() <= FEW_CHILDREN {
+            for (i, &l) in labels.iter().enumerate() {
+                if wanted[usize::from(l / 64)] >> (l % 64) & 1 == 1 && !self.edge(first + i, depth, utf8, best) {
+                    return false;
+                }
+            }
+            return true;
+        }
         for (base, mut bits) in (0u16..).step_by(64).zip(wanted) {
             while bits != 0 {
                 let label = (base + bits.trailing_zeros() as u16) as u8;
@@ -503,8 +514,9 @@ impl<'a, const MAX: usize> Walk<'a, MAX> {
             if depth >= MAX_DEPTH {
                 return true;
             }
-            self.path.truncate(depth);
-            self.path.push(ch);
+            if let Some(at) = self.path.get_mut(depth) {
+                *at = ch;
+            }
             least = self.step(depth + 1, ch);
             depth_below = depth + 1;
             if self.prefix {
@@ -524,7 +536,7 @@ impl<'a, const MAX: usize> Walk<'a, MAX> {
         if next.pending == 0 && self.trie.is_final(c) {
             let d = if self.prefix { best_below } else { self.cell(depth_below, n) };
             if d > 0 && d <= Self::MAX {
-                self.out.push((self.trie.term(c), d, self.path[..depth_below].iter().collect()));
+                self.out.push((self.trie.term(c), d, self.path.get(..depth_below).unwrap_or_default().iter().collect()));
                 if self.out.len() >= self.limit {
                     return false;
                 }
@@ -690,7 +702,6 @@ mod tests {
         let mut walk = Walk::<MAX>::new(&t, word, false, 1);
         for k in 0..=path.len() {
             if k > 0 {
-                walk.path.push(path[k - 1]);
                 walk.step(k, path[k - 1]);
             }
             let cells: Vec<u8> = (0..=word.len()).map(|j| (osa(&path[..k], &word[..j]) as u8).min(cap)).collect();
