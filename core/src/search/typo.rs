@@ -295,6 +295,7 @@ impl Masks {
         m
     }
 
+    /// Where `c` occurs in the word.
     fn of(&self, c: char) -> u64 {
         match self.ascii.get(c as usize) {
             Some(&mask) => mask,
@@ -431,9 +432,9 @@ impl<'a, const MAX: usize> Walk<'a, MAX> {
         // The wanted first bytes, one bit each.
         let mut wanted = [0u64; 4];
         if !open {
-            // The cells at the budget (none is below it), and the cells below it before the
-            // path's last char where that char is the word's next (a transposition), each
-            // wanting the word's next char.
+            // Cells `i` at the budget (none is below it), and, for a transposition, cells `i`
+            // below it one char back where the path's last char is the word's char `i + 1`:
+            // each wants the word's char `i`.
             let col = self.cols.get(depth).copied().unwrap_or_default();
             let mut cells = on(col.within[MAX], depth <= MAX);
             if depth >= 1 {
