@@ -3,18 +3,24 @@
 //! The terms are held a second time as a trie in breadth-first order, built when the index is
 //! loaded (a few milliseconds; about 20 bytes a term): a node is its label byte and where its
 //! children start (they are consecutive, and end where the next node's start).
-//! A walk keeps one row of the edit-distance table per char of the path (only the band of cells
-//! that can be within the budget is computed) and leaves a branch as soon as no cell of its row
-//! is within the budget. Where every cell is at the budget, only a char of the word near that
-//! depth can extend a match, so the other children are passed over on their label alone.
+//! A walk keeps one column of the edit-distance table per char of the path, bit-parallel: for
+//! each number of edits up to the budget, the set of the word's prefixes within it (one `u64`,
+//! words are at most 64 chars), so a char of the path costs a few word operations whatever the
+//! word's length. It leaves a branch as soon as no prefix of the word is within the budget.
+//! Where every cell is at the budget, only a char of the word near that depth can extend a
+//! match, so the other children are passed over on their label alone.
 //!
 //! Distance: Damerau-Levenshtein with adjacent transpositions (optimal string alignment) over
 //! `char`s, a transposition one edit (`hypretension` is one edit from `hypertension`).
 
 use super::index::TermId;
 
-/// Deepest path, in chars, that a walk follows (indexed words are at most 40 bytes).
+/// Deepest path, in chars, that a walk follows (indexed words are at most 40 bytes), and the
+/// longest word it searches for (one bit of a `u64` per char).
 const MAX_DEPTH: usize = 64;
+/// Children of a node that a walk tests one by one against the wanted bytes (more: each
+/// wanted byte is looked up).
+const FEW_CHILDREN: usize = 8;
 /// Most edits a walk allows.
 pub(crate) const MAX_EDITS: usize = 2;
 
@@ -158,9 +164,11 @@ impl TermTrie {
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
         }
-        let mut walk = Walk::new(self, &word, max, prefix, limit);
-        walk.visit(0, 0, Utf8::default(), 0, u8::MAX);
-        walk.out
+        if max == 1 {
+            Walk::<1>::new(self, &word, prefix, limit).run()
+        } else {
+            Walk::<2>::new(self, &word, prefix, limit).run()
+        }
     }
 }
 
@@ -264,67 +272,153 @@ struct Utf8 {
     pending: u8,
 }
 
-/// One walk: the rows of the edit-distance table along the current path (row `k` compares the
-/// path's first `k` chars with every prefix of the word).
-struct Walk<'a> {
+/// Bit masks of where each char occurs in the word (bit `i`: the word's char `i`).
+struct Masks {
+    ascii: [u64; 128],
+    /// The word's other chars, with their masks.
+    other: Vec<(char, u64)>,
+}
+
+impl Masks {
+    fn new(word: &[char]) -> Masks {
+        let mut m = Masks { ascii: [0; 128], other: Vec::new() };
+        for (i, &c) in word.iter().enumerate().take(64) {
+            let bit = 1u64 << i;
+            match m.ascii.get_mut(c as usize) {
+                Some(mask) => *mask |= bit,
+                None => match m.other.iter_mut().find(|o| o.0 == c) {
+                    Some(o) => o.1 |= bit,
+                    None => m.other.push((c, bit)),
+                },
+            }
+        }
+        m
+    }
+
+    /// Where `c` occurs in the word.
+    fn of(&self, c: char) -> u64 {
+        match self.ascii.get(c as usize) {
+            Some(&mask) => mask,
+            None => self.other.iter().find(|o| o.0 == c).map_or(0, |o| o.1),
+        }
+    }
+}
+
+/// One column of the edit-distance table (the path's first `k` chars against every prefix of
+/// the word) as the states of a Levenshtein automaton (bit-parallel, Wu and Manber's with
+/// adjacent transpositions): bit `i` of `within[d]` says the cell of the word's first `i + 1`
+/// chars is at most `d`. (The cell of the empty prefix is `k`, not stored.)
+#[derive(Clone, Copy, Default)]
+struct Column {
+    within: [u64; MAX_EDITS + 1],
+    /// The mask of the path's `k`-th char (none for column 0).
+    x: u64,
+}
+
+/// Shifts a set of cells one word char on: cell `i` becomes `i + 1`; `empty`: the cell of the
+/// empty prefix is in the set.
+fn on(set: u64, empty: bool) -> u64 {
+    (set << 1) | u64::from(empty)
+}
+
+/// One walk with a budget of `MAX` edits: the columns of the edit-distance table along the
+/// current path.
+struct Walk<'a, const MAX: usize> {
     trie: &'a TermTrie,
     word: &'a [char],
-    max: u8,
+    masks: Masks,
+    /// The first UTF-8 byte of each char of the word.
+    heads: [u8; MAX_DEPTH],
+    /// Bits of the word's chars.
+    ones: u64,
     prefix: bool,
     limit: usize,
-    /// `(MAX_DEPTH + 1) x (word.len() + 1)` cells, capped at `max + 1`.
-    rows: Vec<u8>,
-    /// The path's chars.
-    path: Vec<char>,
+    /// Column `k` for the path's first `k` chars, `0 ..= MAX_DEPTH`.
+    cols: [Column; MAX_DEPTH + 1],
+    /// The path's chars (the first `depth`).
+    path: [char; MAX_DEPTH],
     out: Vec<(TermId, u8, String)>,
 }
 
-impl<'a> Walk<'a> {
-    fn new(trie: &'a TermTrie, word: &'a [char], max: u8, prefix: bool, limit: usize) -> Self {
-        let w = word.len() + 1;
-        let cap = max as usize + 1;
-        // Cells outside the band |k - j| <= max are never written: they stay at the cap.
-        let mut rows = vec![cap as u8; (MAX_DEPTH + 1) * w];
-        for (j, cell) in rows.iter_mut().take(w).enumerate() {
-            *cell = j.min(cap) as u8;
+impl<'a, const MAX: usize> Walk<'a, MAX> {
+    /// The budget, and the cap of a cell over it.
+    const MAX: u8 = MAX as u8;
+    const CAP: u8 = MAX as u8 + 1;
+
+    fn new(trie: &'a TermTrie, word: &'a [char], prefix: bool, limit: usize) -> Self {
+        let n = word.len();
+        let ones = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+        let mut heads = [0u8; MAX_DEPTH];
+        for (h, c) in heads.iter_mut().zip(word) {
+            let mut buf = [0u8; 4];
+            *h = c.encode_utf8(&mut buf).as_bytes()[0];
         }
-        for k in 1..=MAX_DEPTH {
-            rows[k * w] = k.min(cap) as u8;
+        // Column 0: cell `i` is `i`.
+        let mut first = Column::default();
+        for (d, set) in first.within.iter_mut().enumerate() {
+            *set = ones & ((1u64 << d) - 1);
         }
-        Walk { trie, word, max, prefix, limit, rows, path: Vec::with_capacity(MAX_DEPTH), out: Vec::new() }
+        let mut cols = [Column::default(); MAX_DEPTH + 1];
+        cols[0] = first;
+        Walk { trie, word, masks: Masks::new(word), heads, ones, prefix, limit, cols, path: ['\0'; MAX_DEPTH], out: Vec::new() }
     }
 
-    /// Computes row `k` (1-based) for the path's `k`-th char `c`; returns the row's least cell.
-    fn step(&mut self, k: usize, c: char) -> u8 {
-        let n = self.word.len();
-        let w = n + 1;
-        let max = self.max as usize;
-        let cap = self.max + 1;
-        let lo = k.saturating_sub(max).max(1);
-        let hi = (k + max).min(n);
-        let prev_c = if k >= 2 { self.path.get(k - 2).copied() } else { None };
-        let (before, rest) = self.rows.split_at_mut(k * w);
-        let up_row = &before[(k - 1) * w..];
-        let two_up = if k >= 2 { &before[(k - 2) * w..(k - 1) * w] } else { &[][..] };
-        let row = &mut rest[..w];
-        let mut least = row[0];
-        for j in lo..=hi {
-            let wj = self.word[j - 1];
-            let mut v = (up_row[j] + 1).min(row[j - 1] + 1).min(up_row[j - 1] + u8::from(c != wj));
-            if j >= 2 && c == self.word[j - 2] && prev_c == Some(wj) {
-                if let Some(&t) = two_up.get(j - 2) {
-                    v = v.min(t + 1);
-                }
-            }
-            let v = v.min(cap);
-            row[j] = v;
-            least = least.min(v);
+    /// Walks the trie from the root; the terms found.
+    fn run(mut self) -> Vec<(TermId, u8, String)> {
+        self.visit(0, 0, Utf8::default(), 0, u8::MAX);
+        self.out
+    }
+
+    /// Cell `j` of column `k`, capped at `MAX + 1`.
+    fn cell(&self, k: usize, j: usize) -> u8 {
+        self.cols.get(k).map_or(Self::CAP, |col| Self::cell_of(col, k, j))
+    }
+
+    /// Cell `j` of `col`, column `k`, capped at `MAX + 1`.
+    fn cell_of(col: &Column, k: usize, j: usize) -> u8 {
+        if j == 0 {
+            return k.min(MAX + 1) as u8;
         }
-        least
+        (0..=MAX).find(|&d| col.within[d] >> ((j - 1) & 63) & 1 == 1).map_or(Self::CAP, |d| d as u8)
+    }
+
+    /// The least cell of column `k`, capped at `MAX + 1`.
+    fn least(&self, k: usize) -> u8 {
+        self.cols.get(k).map_or(Self::CAP, |col| Self::least_of(col, k))
+    }
+
+    /// The least cell of `col`, column `k`, capped at `MAX + 1`.
+    fn least_of(col: &Column, k: usize) -> u8 {
+        (0..=MAX).find(|&d| k <= d || col.within[d] != 0).map_or(Self::CAP, |d| d as u8)
+    }
+
+    /// Computes column `k` (1-based) for the path's `k`-th char `c`; returns its least cell.
+    fn step(&mut self, k: usize, c: char) -> u8 {
+        let Some(&prev) = self.cols.get(k.wrapping_sub(1)) else { return Self::CAP };
+        // Column 0's char mask is empty: no transposition reaches back before it.
+        let before = self.cols.get(k.wrapping_sub(2)).copied().unwrap_or_default();
+        let x = self.masks.of(c);
+        let mut col = Column { x, ..Column::default() };
+        // A transposition: the word's chars `i - 1, i` are the path's last two swapped.
+        let swapped = (x << 1) & prev.x;
+        col.within[0] = on(prev.within[0], k == 1) & x;
+        for d in 1..=MAX {
+            let fewer = d - 1;
+            let matched = on(prev.within[d], k - 1 <= d) & x;
+            let substituted = on(prev.within[fewer], k - 1 <= fewer);
+            let inserted = prev.within[fewer];
+            let deleted = on(col.within[fewer], k <= fewer);
+            let transposed = (on(before.within[fewer], k.wrapping_sub(2) <= fewer) << 1) & swapped;
+            col.within[d] = (matched | substituted | inserted | deleted | transposed) & self.ones;
+        }
+        if let Some(slot) = self.cols.get_mut(k) {
+            *slot = col;
+        }
+        Self::least_of(&col, k)
     }
 
     /// Visits the children of node `v`, reached by `depth` whole chars (`utf8` holds an
-    /// unfinished one); `least` is the least cell of the path's row, `best` the least distance
+    /// unfinished one); `least` is the least cell of the path's column, `best` the least distance
     /// of a path prefix to the whole word (prefix mode). False once `limit` terms are found.
     fn visit(&mut self, v: usize, depth: usize, utf8: Utf8, least: u8, best: u8) -> bool {
         let trie = self.trie;
@@ -332,30 +426,26 @@ impl<'a> Walk<'a> {
         if children.is_empty() {
             return true;
         }
-        let open = least < self.max || (self.prefix && best <= self.max) || utf8.pending > 0;
+        let open = least < Self::MAX || (self.prefix && best <= Self::MAX) || utf8.pending > 0;
         // Every cell at the budget: a child keeps a cell within it only by the char of the word
         // after a cell at the budget (the diagonal), or by a transposition.
         // The wanted first bytes, one bit each.
         let mut wanted = [0u64; 4];
         if !open {
-            let (n, w, max) = (self.word.len(), self.word.len() + 1, self.max);
-            let k = depth + 1;
-            let (lo, hi) = (k.saturating_sub(max as usize).max(1), (k + max as usize).min(n));
-            let mut want = |c: char| {
-                let mut buf = [0u8; 4];
-                let b = c.encode_utf8(&mut buf).as_bytes()[0];
+            // Cells `i` at the budget (none is below it), and, for a transposition, cells `i`
+            // below it one char back where the path's last char is the word's char `i + 1`:
+            // each wants the word's char `i`.
+            let col = self.cols.get(depth).copied().unwrap_or_default();
+            let mut cells = on(col.within[MAX], depth <= MAX);
+            if depth >= 1 {
+                let before = self.cols.get(depth - 1).copied().unwrap_or_default();
+                cells |= on(before.within[MAX - 1], depth - 1 < MAX) & (col.x >> 1);
+            }
+            let mut cells = cells & self.ones;
+            while cells != 0 {
+                let b = self.heads[cells.trailing_zeros() as usize & 63];
+                cells &= cells - 1;
                 wanted[usize::from(b / 64)] |= 1 << (b % 64);
-            };
-            let row = self.rows.get(depth * w..depth * w + w).unwrap_or_default();
-            let last = if depth >= 1 { self.path.get(depth - 1).copied() } else { None };
-            let before = if depth >= 1 { self.rows.get((depth - 1) * w..depth * w).unwrap_or_default() } else { &[][..] };
-            for j in lo..=hi {
-                if row.get(j - 1) == Some(&max) {
-                    want(self.word[j - 1]);
-                }
-                if j >= 2 && last == Some(self.word[j - 1]) && before.get(j - 2).is_some_and(|&t| t < max) {
-                    want(self.word[j - 2]);
-                }
             }
             if wanted == [0; 4] {
                 return true;
@@ -371,8 +461,16 @@ impl<'a> Walk<'a> {
             }
             return true;
         }
-        // Each wanted byte in increasing order (the children's: labels are sorted), found by a
-        // binary search rather than by testing every child.
+        // The wanted children in label order (labels are sorted): a few children are each
+        // tested, among many each wanted byte is found by a binary search.
+        if labels.len() <= FEW_CHILDREN {
+            for (i, &l) in labels.iter().enumerate() {
+                if wanted[usize::from(l / 64)] >> (l % 64) & 1 == 1 && !self.edge(first + i, depth, utf8, best) {
+                    return false;
+                }
+            }
+            return true;
+        }
         for (base, mut bits) in (0u16..).step_by(64).zip(wanted) {
             while bits != 0 {
                 let label = (base + bits.trailing_zeros() as u16) as u8;
@@ -390,7 +488,6 @@ impl<'a> Walk<'a> {
     /// Follows the edge into node `c` (see [`Walk::visit`]).
     fn edge(&mut self, c: usize, depth: usize, utf8: Utf8, best: u8) -> bool {
         let n = self.word.len();
-        let w = n + 1;
         let b = self.trie.label(c);
         let mut next = Utf8::default();
         let mut done = None;
@@ -418,28 +515,29 @@ impl<'a> Walk<'a> {
             if depth >= MAX_DEPTH {
                 return true;
             }
-            self.path.truncate(depth);
-            self.path.push(ch);
+            if let Some(at) = self.path.get_mut(depth) {
+                *at = ch;
+            }
             least = self.step(depth + 1, ch);
             depth_below = depth + 1;
             if self.prefix {
-                best_below = best.min(self.rows[depth_below * w + n]);
+                best_below = best.min(self.cell(depth_below, n));
                 // Every term below begins with the word itself: no typo.
                 if best_below == 0 {
                     return true;
                 }
             }
-            if least > self.max && !(self.prefix && best_below <= self.max) {
+            if least > Self::MAX && !(self.prefix && best_below <= Self::MAX) {
                 return true;
             }
         } else {
-            // An unfinished char keeps the row of the path before it.
-            least = self.rows[depth * w..(depth + 1) * w].iter().copied().min().unwrap_or(0);
+            // An unfinished char keeps the column of the path before it.
+            least = self.least(depth);
         }
         if next.pending == 0 && self.trie.is_final(c) {
-            let d = if self.prefix { best_below } else { self.rows[depth_below * w + n] };
-            if d > 0 && d <= self.max {
-                self.out.push((self.trie.term(c), d, self.path[..depth_below].iter().collect()));
+            let d = if self.prefix { best_below } else { self.cell(depth_below, n) };
+            if d > 0 && d <= Self::MAX {
+                self.out.push((self.trie.term(c), d, self.path.get(..depth_below).unwrap_or_default().iter().collect()));
                 if self.out.len() >= self.limit {
                     return false;
                 }
@@ -543,6 +641,167 @@ mod tests {
         assert_eq!(t.near("heart", 1, false, 2).len(), 2, "the limit holds");
         assert!(t.near("", 1, false, 10).is_empty());
         assert!(t.near("heart", 3, false, 10).is_empty());
+    }
+
+    /// A small deterministic generator (SplitMix64) for the randomised tests.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (self.0 ^ (self.0 >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        }
+
+        fn word(&mut self, alphabet: &[char], len: usize) -> Vec<char> {
+            (0..len).map(|_| alphabet[self.below(alphabet.len())]).collect()
+        }
+
+        /// `word` with up to `edits` random edits (substitution, insertion, deletion, swap).
+        fn edit(&mut self, word: &[char], alphabet: &[char], edits: usize) -> Vec<char> {
+            let mut w = word.to_vec();
+            for _ in 0..edits {
+                let at = self.below(w.len() + 1);
+                let c = alphabet[self.below(alphabet.len())];
+                match self.below(4) {
+                    0 if at < w.len() => w[at] = c,
+                    1 => w.insert(at, c),
+                    2 if at < w.len() => {
+                        w.remove(at);
+                    }
+                    _ if at + 1 < w.len() => w.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            w
+        }
+    }
+
+    /// Every cell of every column the walk keeps, and each column's least cell, against the
+    /// full table, for random words and paths (short alphabets, so that chars repeat and
+    /// transpose; a char outside ASCII; words up to the 64 chars of one bit vector).
+    #[test]
+    fn columns_agree_with_the_full_table() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let alphabet = ['a', 'b', 'c', 'é'];
+        for round in 0..6000 {
+            let len = if round % 50 == 0 { 40 + rng.below(25) } else { 1 + rng.below(12) };
+            let word = rng.word(&alphabet, len);
+            let (edits, other) = (1 + rng.below(3), rng.below(14));
+            let path = if round % 2 == 0 { rng.edit(&word, &alphabet, edits) } else { rng.word(&alphabet, other) };
+            let path = &path[..path.len().min(MAX_DEPTH)];
+            columns_agree::<1>(&word, path);
+            columns_agree::<2>(&word, path);
+        }
+    }
+
+    /// The columns of a walk with budget `MAX` along `path` against the full table.
+    fn columns_agree<const MAX: usize>(word: &[char], path: &[char]) {
+        let t = TermTrie::empty();
+        let cap = MAX as u8 + 1;
+        let mut walk = Walk::<MAX>::new(&t, word, false, 1);
+        for k in 0..=path.len() {
+            if k > 0 {
+                walk.step(k, path[k - 1]);
+            }
+            let cells: Vec<u8> = (0..=word.len()).map(|j| (osa(&path[..k], &word[..j]) as u8).min(cap)).collect();
+            let got: Vec<u8> = (0..=word.len()).map(|j| walk.cell(k, j)).collect();
+            assert_eq!(got, cells, "{word:?} {path:?} max {MAX} column {k}");
+            assert_eq!(walk.least(k), cells.iter().copied().min().unwrap_or(cap), "{word:?} {path:?} max {MAX} column {k}");
+        }
+    }
+
+    /// Walks over a dictionary of random words against every term's distance by the full table,
+    /// for queries that are terms with random edits, whole and in prefix mode, with and without
+    /// a limit.
+    #[test]
+    fn walks_agree_with_the_full_table_on_random_words() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let alphabet = ['a', 'b', 'c', 'd', 'e', 'ß', 'é'];
+        let words: Vec<String> = (0..400)
+            .map(|_| {
+                let len = 1 + rng.below(9);
+                rng.word(&alphabet, len).into_iter().collect()
+            })
+            .collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let t = trie(&refs);
+        let mut sorted = refs.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let chars: Vec<Vec<char>> = sorted.iter().map(|w| w.chars().collect()).collect();
+        for round in 0..300 {
+            let from = &chars[rng.below(chars.len())];
+            let edits = rng.below(3);
+            let q = rng.edit(from, &alphabet, edits);
+            if q.is_empty() {
+                continue;
+            }
+            let qs: String = q.iter().collect();
+            for max in 1..=MAX_EDITS as u8 {
+                for prefix in [false, true] {
+                    let want: Vec<(TermId, u8, String)> = chars
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(id, wc)| {
+                            let d = if prefix { (0..=wc.len()).map(|l| osa(&wc[..l], &q)).min().unwrap_or(0) } else { osa(wc, &q) };
+                            (d > 0 && d <= max as usize).then(|| (id as TermId, d as u8, sorted[id].to_string()))
+                        })
+                        .collect();
+                    assert_eq!(t.near(&qs, max, prefix, usize::MAX), want, "{qs:?} max {max} prefix {prefix}");
+                    let limit = 1 + round % 5;
+                    let cut: Vec<_> = want.iter().take(limit).cloned().collect();
+                    assert_eq!(t.near(&qs, max, prefix, limit), cut, "{qs:?} max {max} prefix {prefix} limit {limit}");
+                }
+            }
+        }
+    }
+
+    /// The default book's walks against the full table: terms of its dictionary with random
+    /// edits, every term's distance computed (whole, and the least over its prefixes), at one
+    /// and two edits, whole and in prefix mode.
+    #[test]
+    fn walks_agree_with_the_full_table_on_the_default_book() {
+        let book = crate::Book::open_default().unwrap();
+        let index = book.search_index();
+        let words = index.words();
+        let chars: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+        let alphabet: Vec<char> = "abcdefghijklmnopqrstuvwxyz".chars().collect();
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+        let long: Vec<&Vec<char>> = chars.iter().filter(|w| w.len() >= 5).collect();
+        for _ in 0..40 {
+            let from = long[rng.below(long.len())];
+            let edits = rng.below(3);
+            let q = rng.edit(from, &alphabet, edits);
+            let qs: String = q.iter().collect();
+            // Last column of the table of each term against the query: the distance of each of
+            // the term's prefixes (only those of up to `|q| + 2` chars can be within two edits).
+            let dists: Vec<(usize, usize)> = chars
+                .iter()
+                .map(|w| {
+                    let w = &w[..w.len().min(q.len() + MAX_EDITS)];
+                    let whole = osa(w, &q);
+                    let least =
+                        (0..=w.len()).map(|l| if l + MAX_EDITS >= q.len() { osa(&w[..l], &q) } else { usize::MAX }).min().unwrap_or(0);
+                    (whole, least)
+                })
+                .collect();
+            for max in 1..=MAX_EDITS as u8 {
+                for prefix in [false, true] {
+                    let want: Vec<(TermId, u8, String)> = dists
+                        .iter()
+                        .enumerate()
+                        .filter(|&(id, _)| prefix || chars[id].len() <= q.len() + MAX_EDITS)
+                        .filter_map(|(id, &(whole, least))| {
+                            let d = if prefix { least } else { whole };
+                            (d > 0 && d <= max as usize).then(|| (id as TermId, d as u8, words[id].clone()))
+                        })
+                        .collect();
+                    assert_eq!(index.near(&qs, max, prefix, usize::MAX), want, "{qs:?} max {max} prefix {prefix}");
+                }
+            }
+        }
     }
 
     #[test]
