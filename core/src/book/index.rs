@@ -138,8 +138,9 @@ impl CodeIndex {
         self.exact.prefer_huge_pages();
     }
 
-    /// The key table's entry for `key`: the one node carrying it with its brief, or the run of
-    /// nodes carrying it (empty when none).
+    /// The key table's entry for a key packed by [`crate::code::base37`] (`None`: not a code):
+    /// the one node carrying it with its brief, or the run of nodes carrying it (empty when
+    /// none).
     fn entry(&self, packed: Option<u64>) -> (Option<(NodeId, Brief)>, &[NodeId]) {
         match packed.and_then(|p| self.exact.get_packed(p)) {
             Some((one, 0)) => (Some(((one >> BRIEF_BITS) as NodeId, Brief::unpack(one))), &[]),
