@@ -161,9 +161,6 @@ const DIGITS: [u8; 256] = {
     digits
 };
 
-/// The upper-case letter or digit of each base-37 digit (index 0 unused).
-const CHARS: &[u8; 37] = b" 0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
 /// `ALIGN[len]` = 37^(7 - len): what left-aligns a code of `len` characters.
 const ALIGN: [u64; MAX_KEY_LEN + 1] = {
     let mut powers = [1; MAX_KEY_LEN + 1];
@@ -210,7 +207,7 @@ impl Key {
             let d = DIGITS[usize::from(c)];
             if d != 0 {
                 let Some(slot) = key.bytes.get_mut(len) else { return Err(invalid("longer than any code (7 characters)")) };
-                *slot = CHARS[usize::from(d)];
+                *slot = c.to_ascii_uppercase();
                 packed = packed * 37 + u64::from(d);
                 len += 1;
             } else if c != b'.' {

@@ -9,7 +9,7 @@
 //! the 190,000 codes of the default book, on one huge page where the system has them.
 
 use super::memory::AlignedU64s;
-use crate::code::base37 as encode;
+use crate::code::base37;
 use crate::error::{Error, Result};
 
 const CODE_BITS: u32 = 37;
@@ -44,7 +44,7 @@ impl KeyTable {
     /// a key already added, or more keys than the capacity.
     pub fn insert(&mut self, key: &[u8], start: usize, count: usize) -> Result<()> {
         let bad = |what: &str| Error::Book(format!("code index: {what} for code {:?}", String::from_utf8_lossy(key)));
-        let code = encode(key).ok_or_else(|| bad("not a code"))?;
+        let code = base37(key).ok_or_else(|| bad("not a code"))?;
         if count >= 1 << COUNT_BITS || start >= 1 << START_BITS {
             return Err(bad("run out of range"));
         }
@@ -92,7 +92,7 @@ mod tests {
 
     impl KeyTable {
         fn get(&self, key: &[u8]) -> Option<(usize, usize)> {
-            self.get_packed(encode(key)?)
+            self.get_packed(base37(key)?)
         }
     }
 
@@ -115,9 +115,9 @@ mod tests {
     #[test]
     fn codes_of_different_lengths_never_collide() {
         // "0" is digit 1; "00" must not equal "0" left-aligned.
-        assert_ne!(encode(b"0"), encode(b"00"));
-        assert_ne!(encode(b"A"), encode(b"A0"));
-        assert!(encode(b"ZZZZZZZ").unwrap() < 1 << CODE_BITS);
+        assert_ne!(base37(b"0"), base37(b"00"));
+        assert_ne!(base37(b"A"), base37(b"A0"));
+        assert!(base37(b"ZZZZZZZ").unwrap() < 1 << CODE_BITS);
     }
 
     #[test]

@@ -88,41 +88,13 @@ pub fn fiscal_year(date: NaiveDate) -> u16 {
 
 /// First day of fiscal year `fy` (October 1 of `fy - 1`).
 pub fn fiscal_year_start(fy: u16) -> NaiveDate {
-    MASK_YEARS.get(fy.wrapping_sub(FIRST_FISCAL_YEAR) as usize).map_or_else(|| year_start(fy), |d| d.0)
+    NaiveDate::from_ymd_opt(fy as i32 - 1, 10, 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// Last day of fiscal year `fy` (September 30 of `fy`).
 pub fn fiscal_year_end(fy: u16) -> NaiveDate {
-    MASK_YEARS.get(fy.wrapping_sub(FIRST_FISCAL_YEAR) as usize).map_or_else(|| year_end(fy), |d| d.1)
+    NaiveDate::from_ymd_opt(fy as i32, 9, 30).unwrap_or(NaiveDate::MAX)
 }
-
-const fn year_start(fy: u16) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(fy as i32 - 1, 10, 1) {
-        Some(d) => d,
-        None => NaiveDate::MIN,
-    }
-}
-
-const fn year_end(fy: u16) -> NaiveDate {
-    match NaiveDate::from_ymd_opt(fy as i32, 9, 30) {
-        Some(d) => d,
-        None => NaiveDate::MAX,
-    }
-}
-
-/// The first and last days of the fiscal years a year mask can hold, worked out at compile
-/// time: every record of an ICD-10 code gives some, and the calendar arithmetic costs more
-/// than the rest of its history.
-const MASK_YEARS: [(NaiveDate, NaiveDate); 32] = {
-    let mut days = [(NaiveDate::MIN, NaiveDate::MAX); 32];
-    let mut i = 0;
-    while i < days.len() {
-        let fy = FIRST_FISCAL_YEAR + i as u16;
-        days[i] = (year_start(fy), year_end(fy));
-        i += 1;
-    }
-    days
-};
 
 /// The order files of one fiscal year: the CMS zips (or order files) of both systems.
 #[derive(Clone, Debug)]
@@ -333,7 +305,7 @@ mod tests {
         assert_eq!(fiscal_year_end(2021), d(2021, 9, 30));
         assert_eq!(years(year_bit(2014) | year_bit(2026)).collect::<Vec<_>>(), [2014, 2026]);
         assert_eq!(excel_date(43922.0), Some(d(2020, 4, 1)));
-        // The table of mask years and the calendar agree, inside its range and beyond it.
+        // The first and last days agree with the calendar, inside the masks' years and beyond.
         for fy in [2000, FIRST_FISCAL_YEAR - 1, FIRST_FISCAL_YEAR, 2026, FIRST_FISCAL_YEAR + 31, FIRST_FISCAL_YEAR + 32, 2100] {
             assert_eq!(fiscal_year_start(fy), d(i32::from(fy) - 1, 10, 1), "{fy}");
             assert_eq!(fiscal_year_end(fy), d(i32::from(fy), 9, 30), "{fy}");
