@@ -618,15 +618,25 @@ fn write_varint(out: &mut Vec<u8>, mut v: u32) {
     out.push(v as u8);
 }
 
+/// Reads one varint (at most 5 bytes; bits past the 32nd are dropped); `None` when the bytes
+/// end inside it or it runs past 5 bytes.
+#[inline]
 fn read_varint(bytes: &[u8]) -> Option<(u32, &[u8])> {
-    let mut v: u32 = 0;
-    for (i, &b) in bytes.iter().enumerate().take(5) {
-        v |= u32::from(b & 0x7F).checked_shl(7 * i as u32)?;
-        if b & 0x80 == 0 {
-            return Some((v, &bytes[i + 1..]));
+    // Most varints of the index are one or two bytes: those take no loop.
+    match *bytes {
+        [b0, ref rest @ ..] if b0 < 0x80 => Some((u32::from(b0), rest)),
+        [b0, b1, ref rest @ ..] if b1 < 0x80 => Some((u32::from(b0 & 0x7F) | u32::from(b1) << 7, rest)),
+        _ => {
+            let mut v: u32 = 0;
+            for (i, &b) in bytes.iter().enumerate().take(5) {
+                v |= u32::from(b & 0x7F) << (7 * i);
+                if b & 0x80 == 0 {
+                    return Some((v, &bytes[i + 1..]));
+                }
+            }
+            None
         }
     }
-    None
 }
 
 fn check_offsets(offsets: &[u32], len: usize) -> Option<()> {
@@ -667,15 +677,19 @@ mod tests {
     #[test]
     fn varints_round_trip_and_reject_truncation() {
         let mut b = Vec::new();
-        for v in [0, 1, 127, 128, 300, u32::MAX] {
+        // Each length's first and last value (one and two bytes take the short paths).
+        let values = [0, 1, 127, 128, 300, 16_383, 16_384, 2_097_151, 2_097_152, 268_435_455, 268_435_456, u32::MAX];
+        for v in values {
             write_varint(&mut b, v);
         }
         let mut rest = &b[..];
-        for v in [0, 1, 127, 128, 300, u32::MAX] {
+        for v in values {
             let (got, r) = read_varint(rest).unwrap();
             assert_eq!(got, v);
             rest = r;
         }
+        assert!(read_varint(&[]).is_none());
+        assert!(read_varint(&[0x80]).is_none());
         assert!(read_varint(&[0x80, 0x80]).is_none());
         assert!(read_varint(&[0xFF; 6]).is_none());
     }

@@ -245,18 +245,24 @@ impl Book {
         if !q.slots.is_empty() && cands.len() < need {
             let cap = MIN_CANDIDATES.max(5 * need);
             let page = if prune { need } else { 0 };
-            let mut texts = rank::collect(index, &q, &accept, cap, page);
-            if distinct_nodes(&texts) + cands.len() < need {
+            let mut scratch = rank::Scratch::new();
+            rank::collect(index, &q, &accept, cap, page, &mut scratch);
+            if distinct_nodes(&scratch.hits) + cands.len() < need {
                 query::add_fuzzy(index, &mut q, 1);
-                texts = rank::collect(index, &q, &accept, cap, page);
+                rank::collect(index, &q, &accept, cap, page, &mut scratch);
                 // Two edits only when hits with at most one do not fill the page: they rank
                 // below every hit with one edit or none.
-                if query::more_edits_possible(&q, 1) && distinct_nodes_scoring(&texts, rank::ONE_EDIT) + cands.len() < need {
+                if query::more_edits_possible(&q, 1) && distinct_nodes_scoring(&scratch.hits, rank::ONE_EDIT) + cands.len() < need {
                     query::add_fuzzy(index, &mut q, 2);
-                    texts = rank::collect(index, &q, &accept, cap, page);
+                    rank::collect(index, &q, &accept, cap, page, &mut scratch);
                 }
             }
-            cands.extend(texts.into_iter().map(|t| Candidate { node: t.meta.node, score: t.score, tie: t.text as u64, how: How::Text(t) }));
+            cands.extend(scratch.hits.iter().map(|t| Candidate {
+                node: t.meta.node,
+                score: t.score,
+                tie: t.text as u64,
+                how: How::Text(*t),
+            }));
         }
         // Best match per code, then rank: only the first `need` in order. (No two candidates
         // have the same node and tie, so unstable sorts give the one order.)

@@ -63,13 +63,27 @@ pub(crate) struct TextHit {
     pub abbreviation: bool,
 }
 
-/// Reused buffers.
-#[derive(Default)]
+/// Buffers of [`collect`], reused by the calls of one search; `hits` holds the last call's
+/// matching texts.
 pub(crate) struct Scratch {
+    pub hits: Vec<TextHit>,
     words: Vec<Word>,
     options: Vec<Vec<(u16, u8)>>,
     ends: Vec<(u16, u16)>,
     next_ends: Vec<(u16, u16)>,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        // Room for the texts a page of 10 ranks at most, and for a long text's words.
+        Scratch {
+            hits: Vec::with_capacity(128),
+            words: Vec::with_capacity(64),
+            options: Vec::new(),
+            ends: Vec::new(),
+            next_ends: Vec::new(),
+        }
+    }
 }
 
 /// Collects matching texts in rank order, at most `cap`, skipping nodes `accept` refuses.
@@ -89,9 +103,9 @@ pub(crate) struct Scratch {
 /// the driver's), and a candidate listed only through an abbreviation's or compound's rarest
 /// word must hold the alternative's other words: posting lists are in text order, as the
 /// candidates come, so each check only reads on from where the last one stopped.
-pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) -> bool, cap: usize, need: usize) -> Vec<TextHit> {
-    let mut out = Vec::new();
-    let Some((d, driver)) = q.slots.iter().enumerate().min_by_key(|(_, s)| estimate(index, s)) else { return out };
+pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) -> bool, cap: usize, need: usize, scratch: &mut Scratch) {
+    scratch.hits.clear();
+    let Some((d, driver)) = q.slots.iter().enumerate().min_by_key(|(_, s)| estimate(index, s)) else { return };
     let driver_estimate = estimate(index, driver);
     let gens = generators(index, driver);
     let mut lists: Vec<PostingIter<'_>> = gens.iter().map(|g| index.postings(g.term)).collect();
@@ -119,8 +133,6 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
             heap.push(Reverse((id, i)));
         }
     }
-    let mut scratch = Scratch { words: Vec::with_capacity(64), ..Scratch::default() };
-    out.reserve(cap.min(MIN_OUT));
     let mut examined = 0;
     let mut matched = 0;
     while let Some(Reverse((id, i))) = heap.pop() {
@@ -178,20 +190,16 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
         if !decode_words(words, &mut scratch.words) {
             continue;
         }
-        if let Some(hit) = evaluate(q, id, meta, &mut scratch) {
+        if let Some(hit) = evaluate(q, id, meta, scratch) {
             page.add(meta.node, hit.score);
-            out.push(hit);
+            scratch.hits.push(hit);
             matched += 1;
             if matched >= cap {
                 break;
             }
         }
     }
-    out
 }
-
-/// Room reserved for hits at first (a page of 10 ranks 100 candidates).
-const MIN_OUT: usize = 128;
 
 /// A slot is used as a filter while its postings are at most this many times the driver's.
 const FILTER_RATIO: u64 = 64;
