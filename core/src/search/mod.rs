@@ -247,12 +247,12 @@ impl Book {
             let page = if prune { need } else { 0 };
             let mut scratch = rank::Scratch::new();
             rank::collect(index, &q, &accept, cap, page, &mut scratch);
-            if distinct_nodes(&scratch.hits) + cands.len() < need {
+            if scratch.distinct_nodes(0) + cands.len() < need {
                 query::add_fuzzy(index, &mut q, 1);
                 rank::collect(index, &q, &accept, cap, page, &mut scratch);
                 // Two edits only when hits with at most one do not fill the page: they rank
                 // below every hit with one edit or none.
-                if query::more_edits_possible(&q, 1) && distinct_nodes_scoring(&scratch.hits, rank::ONE_EDIT) + cands.len() < need {
+                if query::more_edits_possible(&q, 1) && scratch.distinct_nodes(rank::ONE_EDIT) + cands.len() < need {
                     query::add_fuzzy(index, &mut q, 2);
                     rank::collect(index, &q, &accept, cap, page, &mut scratch);
                 }
@@ -445,18 +445,6 @@ fn code_key(query: &str) -> Option<Key> {
         return None;
     }
     Key::parse(t).ok()
-}
-
-fn distinct_nodes(texts: &[TextHit]) -> usize {
-    distinct_nodes_scoring(texts, 0)
-}
-
-/// Number of distinct nodes among the texts scoring at least `min`.
-fn distinct_nodes_scoring(texts: &[TextHit], min: u32) -> usize {
-    let mut nodes: Vec<NodeId> = texts.iter().filter(|t| t.score >= min).map(|t| t.meta.node).collect();
-    nodes.sort_unstable();
-    nodes.dedup();
-    nodes.len()
 }
 
 /// The first bytes of every word a hit's span can match (a query's words, typo expansions and

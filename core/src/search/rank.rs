@@ -71,6 +71,7 @@ pub(crate) struct Scratch {
     options: Vec<Vec<(u16, u8)>>,
     ends: Vec<(u16, u16)>,
     next_ends: Vec<(u16, u16)>,
+    nodes: Vec<NodeId>,
 }
 
 impl Scratch {
@@ -82,7 +83,17 @@ impl Scratch {
             options: Vec::new(),
             ends: Vec::new(),
             next_ends: Vec::new(),
+            nodes: Vec::new(),
         }
+    }
+
+    /// Number of distinct nodes among the last call's texts scoring at least `min`.
+    pub fn distinct_nodes(&mut self, min: u32) -> usize {
+        self.nodes.clear();
+        self.nodes.extend(self.hits.iter().filter(|t| t.score >= min).map(|t| t.meta.node));
+        self.nodes.sort_unstable();
+        self.nodes.dedup();
+        self.nodes.len()
     }
 }
 
@@ -425,8 +436,7 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
     }
 
     let starts = !extra_used && scratch.options.first().is_some_and(|o| o.iter().any(|&(p, _)| p == 0));
-    let core_count: u32 = core.iter().map(|c| c.count_ones()).sum();
-    let name = !extra_used && core_count > 0 && core.iter().zip(&covered_bits).all(|(c, v)| c & v == *c);
+    let name = !extra_used && core != [0; 4] && core.iter().zip(&covered_bits).all(|(c, v)| c & v == *c);
     let phrase = !extra_used && !gapped && is_phrase(scratch);
     let field = if meta.source > 0 {
         Field::InclusionTerm
