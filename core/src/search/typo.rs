@@ -164,10 +164,98 @@ impl TermTrie {
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
         }
-        if max == 1 {
+        if max == 1 && !prefix && word.len() < MAX_DEPTH && word.iter().all(char::is_ascii) {
+            self.one_edit(&word, limit)
+        } else if max == 1 {
             Walk::<1>::new(self, &word, prefix, limit).run()
         } else {
             Walk::<2>::new(self, &word, prefix, limit).run()
+        }
+    }
+}
+
+impl TermTrie {
+    /// [`TermTrie::near`] for one edit of a whole ASCII word (shorter than [`MAX_DEPTH`]): the
+    /// same terms in the same order, found without the edit-distance columns. A term at one
+    /// edit shares a prefix with the word, and then is one edit away right where it leaves the
+    /// word: the walk goes down the word's own path and, at each depth, reads on from there by
+    /// the rest of the word after a deletion, a transposition, and (below each child) an
+    /// insertion or a substitution. That is a few steps per child of the word's path, where a
+    /// walk computes a column for every node it enters.
+    fn one_edit(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
+        let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
+        let n = bytes.len();
+        let mut found: Vec<(TermId, String)> = Vec::new();
+        // A term reached from node `v` (after `head`, and the char `mid` if any) by `tail`.
+        let mut add = |v: Option<usize>, head: &[u8], mid: Option<char>, tail: &[u8]| {
+            let Some(v) = v.and_then(|v| self.down(v, tail)).filter(|&v| self.is_final(v)) else { return };
+            let mut w = String::with_capacity(n + 4);
+            w.extend(head.iter().map(|&b| char::from(b)));
+            w.extend(mid);
+            w.extend(tail.iter().map(|&b| char::from(b)));
+            found.push((self.term(v), w));
+        };
+        let mut v = Some(0);
+        for k in 0..=n {
+            let Some(at) = v else { break };
+            let (head, rest) = bytes.split_at(k);
+            if let Some((&c, after)) = rest.split_first() {
+                // Deletion of the word's char `k`.
+                add(Some(at), head, None, after);
+                // Transposition of its chars `k` and `k + 1`.
+                if let Some((&d, after)) = after.split_first().filter(|(&d, _)| d != c) {
+                    add(Some(at), head, None, &[&[d, c][..], after].concat());
+                }
+            }
+            // Insertion of a char before the word's char `k`, or substitution of that char.
+            self.each_char(at, &mut |child, ch| {
+                add(Some(child), head, Some(ch), rest);
+                if let Some((_, after)) = rest.split_first().filter(|(&c, _)| char::from(c) != ch) {
+                    add(Some(child), head, Some(ch), after);
+                }
+            });
+            v = rest.first().and_then(|&b| self.down(at, &[b]));
+        }
+        found.sort_unstable_by_key(|f| f.0);
+        found.dedup_by_key(|f| f.0);
+        found.truncate(limit);
+        found.into_iter().map(|(t, w)| (t, 1, w)).collect()
+    }
+
+    /// The node that the bytes `path` lead to from node `v`.
+    fn down(&self, mut v: usize, path: &[u8]) -> Option<usize> {
+        for &b in path {
+            let children = self.children(v);
+            let first = children.start;
+            v = first + self.labels.get(children)?.iter().position(|&l| l == b)?;
+        }
+        Some(v)
+    }
+
+    /// Calls `f` with each node one char below node `v` and that char, decoded as a walk
+    /// decodes it (an invalid byte is one replacement char).
+    fn each_char(&self, v: usize, f: &mut dyn FnMut(usize, char)) {
+        for c in self.children(v) {
+            let b = self.label(c);
+            match b {
+                0xC2..0xE0 => self.each_continuation(c, u32::from(b & 0x1F), 1, f),
+                0xE0..0xF0 => self.each_continuation(c, u32::from(b & 0x0F), 2, f),
+                0xF0..0xF5 => self.each_continuation(c, u32::from(b & 0x07), 3, f),
+                0..0x80 => f(c, char::from(b)),
+                _ => f(c, char::REPLACEMENT_CHARACTER),
+            }
+        }
+    }
+
+    /// The rest of a char begun at node `v`: `pending` more bytes, whatever they are.
+    fn each_continuation(&self, v: usize, code: u32, pending: u8, f: &mut dyn FnMut(usize, char)) {
+        for c in self.children(v) {
+            let code = (code << 6) | u32::from(self.label(c) & 0x3F);
+            if pending == 1 {
+                f(c, char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+            } else {
+                self.each_continuation(c, code, pending - 1, f);
+            }
         }
     }
 }
