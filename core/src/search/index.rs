@@ -92,7 +92,7 @@ pub(crate) struct SearchIndex {
     /// `cum_df[t]`: number of postings of the terms before `t`.
     cum_df: Vec<u32>,
     /// The terms again, as a trie for typo search.
-    trie: TermTrie,
+    pub(super) trie: TermTrie,
     /// Each term's reach (see [`super::bound`]).
     reach: Vec<u8>,
     pub(crate) abbreviations: Abbreviations,

@@ -10,6 +10,12 @@
 //! Where every cell is at the budget, only a char of the word near that depth can extend a
 //! match, so the other children are passed over on their label alone.
 //!
+//! One edit of an ASCII word (the common case: a word of 5 to 8 letters, or the first try of
+//! a longer one) needs no walk: a term at one edit follows the word's own path until the edit,
+//! then the rest of the word, so [`TermTrie::near`] goes down that path and, at each depth,
+//! tries the four edits there (a few trie steps each); in prefix mode it then lists the terms
+//! below each string found. Same terms, same order, as the walk (a test compares them).
+//!
 //! Distance: Damerau-Levenshtein with adjacent transpositions (optimal string alignment) over
 //! `char`s, a transposition one edit (`hypretension` is one edit from `hypertension`).
 
@@ -164,8 +170,12 @@ impl TermTrie {
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
         }
-        if max == 1 && !prefix && word.len() < MAX_DEPTH && word.iter().all(char::is_ascii) {
-            self.one_edit(&word, limit)
+        if max == 1 && word.len() < MAX_DEPTH && word.iter().all(char::is_ascii) {
+            if prefix {
+                self.one_edit_prefix(&word, limit)
+            } else {
+                self.one_edit(&word, limit)
+            }
         } else if max == 1 {
             Walk::<1>::new(self, &word, prefix, limit).run()
         } else {
@@ -183,43 +193,138 @@ impl TermTrie {
     /// insertion or a substitution. That is a few steps per child of the word's path, where a
     /// walk computes a column for every node it enters.
     fn one_edit(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
-        let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
-        let n = bytes.len();
         let mut found: Vec<(TermId, String)> = Vec::new();
-        // A term reached from node `v` (after `head`, and the char `mid` if any) by `tail`.
-        let mut add = |v: Option<usize>, head: &[u8], mid: Option<char>, tail: &[u8]| {
-            let Some(v) = v.and_then(|v| self.down(v, tail)).filter(|&v| self.is_final(v)) else { return };
-            let mut w = String::with_capacity(n + 4);
-            w.extend(head.iter().map(|&b| char::from(b)));
-            w.extend(mid);
-            w.extend(tail.iter().map(|&b| char::from(b)));
-            found.push((self.term(v), w));
-        };
-        let mut v = Some(0);
-        for k in 0..=n {
-            let Some(at) = v else { break };
-            let (head, rest) = bytes.split_at(k);
-            if let Some((&c, after)) = rest.split_first() {
-                // Deletion of the word's char `k`.
-                add(Some(at), head, None, after);
-                // Transposition of its chars `k` and `k + 1`.
-                if let Some((&d, after)) = after.split_first().filter(|(&d, _)| d != c) {
-                    add(Some(at), head, None, &[&[d, c][..], after].concat());
-                }
+        self.each_edit(word, &mut |v, text| {
+            if self.is_final(v) {
+                found.push((self.term(v), text.to_string()));
             }
-            // Insertion of a char before the word's char `k`, or substitution of that char.
-            self.each_char(at, &mut |child, ch| {
-                add(Some(child), head, Some(ch), rest);
-                if let Some((_, after)) = rest.split_first().filter(|(&c, _)| char::from(c) != ch) {
-                    add(Some(child), head, Some(ch), after);
-                }
-            });
-            v = rest.first().and_then(|&b| self.down(at, &[b]));
-        }
+        });
         found.sort_unstable_by_key(|f| f.0);
         found.dedup_by_key(|f| f.0);
         found.truncate(limit);
         found.into_iter().map(|(t, w)| (t, 1, w)).collect()
+    }
+
+    /// [`TermTrie::near`] for one edit of an ASCII word (shorter than [`MAX_DEPTH`]) in prefix
+    /// mode: the terms below the node of each string at one edit of the word (no walk), less
+    /// those the word itself begins, in term order.
+    fn one_edit_prefix(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
+        let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
+        // Terms the word begins are at no edit (some edits, as `tennis` -> `tenniss`, lead
+        // below the word's own node).
+        let own = self.down(0, &bytes);
+        let (own_lo, own_hi) = own.and_then(|v| self.terms_below(v)).unwrap_or((0, 0));
+        // (first term, end of the terms) below each edit's node, with the edit's text.
+        let mut below: Vec<(TermId, TermId, usize, String)> = Vec::new();
+        self.each_edit(word, &mut |v, text| {
+            // (The empty string, from a one-char word, would list every term: the edits of
+            // that char list the same ones.)
+            if !text.is_empty() && Some(v) != own {
+                if let Some((lo, hi)) = self.terms_below(v).filter(|&(lo, hi)| lo < own_lo || hi > own_hi) {
+                    below.push((lo, hi, v, text.to_string()));
+                }
+            }
+        });
+        // Subtrees are nested or apart: keep the outermost, in term order.
+        below.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = Vec::new();
+        let mut end = 0;
+        let mut path = Vec::new();
+        for (lo, hi, v, text) in below {
+            if hi <= end && lo < end {
+                continue;
+            }
+            end = hi;
+            path.clear();
+            path.extend_from_slice(text.as_bytes());
+            if !self.each_term_below(v, own, &mut path, &mut out, limit) {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The first term and one past the last below node `v` (`None`: no term).
+    fn terms_below(&self, v: usize) -> Option<(TermId, TermId)> {
+        let mut least = v;
+        while !self.is_final(least) {
+            least = self.children(least).next()?;
+        }
+        let mut greatest = v;
+        while let Some(last) = self.children(greatest).last() {
+            greatest = last;
+        }
+        Some((self.term(least), self.term(greatest) + 1))
+    }
+
+    /// Adds the terms below node `v` (`path` its bytes) in term order, but none below `skip`,
+    /// with one edit and their words; false once `out` holds `limit`.
+    fn each_term_below(
+        &self,
+        v: usize,
+        skip: Option<usize>,
+        path: &mut Vec<u8>,
+        out: &mut Vec<(TermId, u8, String)>,
+        limit: usize,
+    ) -> bool {
+        if Some(v) == skip {
+            return true;
+        }
+        if self.is_final(v) {
+            out.push((self.term(v), 1, String::from_utf8_lossy(path).into_owned()));
+            if out.len() >= limit {
+                return false;
+            }
+        }
+        for c in self.children(v) {
+            path.push(self.label(c));
+            let more = self.each_term_below(c, skip, path, out, limit);
+            path.pop();
+            if !more {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Calls `f` with the node and the text of each string at one edit of an ASCII `word`
+    /// that the trie holds as a path: deletions, adjacent transpositions, insertions and
+    /// substitutions, found by going down the word's own path and, at each depth, reading on
+    /// after the edit there. (A string may come more than once.)
+    fn each_edit(&self, word: &[char], f: &mut dyn FnMut(usize, &str)) {
+        let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
+        let mut text = String::with_capacity(bytes.len() + 4);
+        // The string `head`, then `mid`, then `tail`, from node `v` (the node of `head` and
+        // `mid`).
+        let mut reach = |v: usize, head: &[u8], mid: Option<char>, tail: &[u8]| {
+            let Some(v) = self.down(v, tail) else { return };
+            text.clear();
+            text.extend(head.iter().map(|&b| char::from(b)));
+            text.extend(mid);
+            text.extend(tail.iter().map(|&b| char::from(b)));
+            f(v, &text);
+        };
+        let mut v = Some(0);
+        for k in 0..=bytes.len() {
+            let Some(at) = v else { break };
+            let (head, rest) = bytes.split_at(k);
+            if let Some((&c, after)) = rest.split_first() {
+                // Deletion of the word's char `k`.
+                reach(at, head, None, after);
+                // Transposition of its chars `k` and `k + 1`.
+                if let Some((&d, after)) = after.split_first().filter(|(&d, _)| d != c) {
+                    reach(at, head, None, &[&[d, c][..], after].concat());
+                }
+            }
+            // Insertion of a char before the word's char `k`, or substitution of that char.
+            self.each_char(at, &mut |child, ch| {
+                reach(child, head, Some(ch), rest);
+                if let Some((_, after)) = rest.split_first().filter(|(&c, _)| char::from(c) != ch) {
+                    reach(child, head, Some(ch), after);
+                }
+            });
+            v = rest.first().and_then(|&b| self.down(at, &[b]));
+        }
     }
 
     /// The node that the bytes `path` lead to from node `v`.
@@ -890,6 +995,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The searches for one edit without a walk against the walk itself, on the default
+    /// book's dictionary: terms with random edits (some of them on the book's own paths, some
+    /// not), whole words and prefixes, with and without a limit.
+    #[test]
+    fn one_edit_without_a_walk_agrees_with_the_walk() {
+        let book = crate::Book::open_default().unwrap();
+        let index = book.search_index();
+        let t = &index.trie;
+        let words = index.words();
+        let alphabet: Vec<char> = "abcdefghijklmnopqrstuvwxyz0123456789".chars().collect();
+        let mut rng = Rng(0x9E6C_63D0_676A_9A99);
+        let mut found = 0;
+        for round in 0..400 {
+            let from: Vec<char> = words[rng.below(words.len())].chars().collect();
+            let edits = rng.below(3);
+            let q = rng.edit(&from, &alphabet, edits);
+            if q.is_empty() || !q.iter().all(char::is_ascii) {
+                continue;
+            }
+            let limit = [usize::MAX, 256, 1 + round % 7][round % 3];
+            for prefix in [false, true] {
+                let want = Walk::<1>::new(t, &q, prefix, limit).run();
+                let got = if prefix { t.one_edit_prefix(&q, limit) } else { t.one_edit(&q, limit) };
+                assert_eq!(got, want, "{q:?} prefix {prefix} limit {limit}");
+                found += got.len();
+            }
+        }
+        assert!(found > 1000, "the queries found terms: {found}");
     }
 
     #[test]
