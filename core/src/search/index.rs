@@ -89,6 +89,10 @@ pub(crate) struct SearchIndex {
     /// Posting lists of record offsets (the first as is, then the gaps).
     postings: Vec<u8>,
     postings_offsets: Vec<u32>,
+    /// Skips of the long posting lists (see [`Skip`]), list after list.
+    skips: Vec<Skip>,
+    /// (term, its first skip) of each list that has skips, by term.
+    skip_starts: Vec<(TermId, u32)>,
     /// `cum_df[t]`: number of postings of the terms before `t`.
     cum_df: Vec<u32>,
     /// The terms again, as a trie for typo search.
@@ -240,17 +244,28 @@ impl SearchIndex {
         let mut total = 0u32;
         let mut postings = Vec::with_capacity(p.postings.len() * 3 / 2);
         let mut postings_offsets = Vec::with_capacity(n_terms + 1);
+        let (mut skips, mut skip_starts) = (Vec::new(), Vec::new());
         for t in 0..n_terms {
             cum_df.push(total);
-            postings_offsets.push(u32::try_from(postings.len()).map_err(|_| bad("too large"))?);
+            let start = postings.len();
+            postings_offsets.push(u32::try_from(start).map_err(|_| bad("too large"))?);
             let range = p.postings_offsets[t] as usize..p.postings_offsets[t + 1] as usize;
+            let long = count_postings(p.postings.get(range.clone()).unwrap_or_default()) >= SKIP_MIN;
+            if long {
+                skip_starts.push((t as TermId, skips.len() as u32));
+            }
             let mut it = PostingIter::new(p.postings.get(range).unwrap_or_default());
             let mut last: Option<u32> = None;
             let mut last_offset = 0;
+            let mut n = 0usize;
             for id in it.by_ref() {
                 if id as usize >= n_texts || last.is_some_and(|l| id <= l) {
                     return Err(bad("posting list out of order or range"));
                 }
+                if long && n > 0 && n % SKIP == 0 {
+                    skips.push(Skip { before: last_offset, at: (postings.len() - start) as u32 });
+                }
+                n += 1;
                 let offset = at[id as usize];
                 write_varint(&mut postings, if last.is_some() { offset - last_offset } else { offset });
                 last = Some(id);
@@ -264,12 +279,15 @@ impl SearchIndex {
         cum_df.push(total);
         postings_offsets.push(u32::try_from(postings.len()).map_err(|_| bad("too large"))?);
         postings.shrink_to_fit();
+        skips.shrink_to_fit();
         let mut index = SearchIndex {
             terms,
             records,
             n_texts,
             postings,
             postings_offsets,
+            skips,
+            skip_starts,
             cum_df,
             trie,
             reach,
@@ -314,6 +332,8 @@ impl SearchIndex {
             + self.records.len()
             + self.postings.len()
             + 4 * (self.postings_offsets.len() + self.cum_df.len())
+            + std::mem::size_of::<Skip>() * self.skips.len()
+            + 8 * self.skip_starts.len()
             + self.trie.heap_bytes()
             + self.reach.len()
     }
@@ -399,7 +419,16 @@ impl SearchIndex {
             (Some(&a), Some(&b)) => self.postings.get(a as usize..b as usize).unwrap_or_default(),
             _ => &[],
         };
-        PostingIter::new(bytes)
+        // The term's skips: up to the next long list's.
+        let skips = match self.skip_starts.binary_search_by_key(&term, |s| s.0) {
+            Ok(i) => {
+                let from = self.skip_starts[i].1 as usize;
+                let to = self.skip_starts.get(i + 1).map_or(self.skips.len(), |s| s.1 as usize);
+                self.skips.get(from..to).unwrap_or_default()
+            }
+            Err(_) => &[],
+        };
+        PostingIter { skips, ..PostingIter::new(bytes) }
     }
 }
 
@@ -439,18 +468,56 @@ pub(crate) fn first_entry(words: &[u8]) -> Option<(TermId, bool)> {
     Some((v >> 1, flags & (FLAG_NOT_CORE | FLAG_EXTRA) == 0))
 }
 
+/// A list gets skips from this many postings (the few hundred longest lists).
+const SKIP_MIN: usize = 1024;
+/// A skip every this many postings of a long list.
+const SKIP: usize = 128;
+
+/// A place to start reading a long posting list from: the posting just before it, and where
+/// the next posting's bytes begin (from the list's start). With them, a list asked whether it
+/// holds a text far ahead reads on from the last skip before the text, not every posting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Skip {
+    before: TextId,
+    at: u32,
+}
+
 /// Reads a posting list.
 pub(crate) struct PostingIter<'a> {
+    /// The whole list, and what is left of it.
+    list: &'a [u8],
     bytes: &'a [u8],
     last: Option<u32>,
     /// Set when the list ended inside a varint.
     broken: bool,
+    /// The list's skips not yet passed.
+    skips: &'a [Skip],
 }
 
 impl<'a> PostingIter<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        PostingIter { bytes, last: None, broken: false }
+        PostingIter { list: bytes, bytes, last: None, broken: false, skips: &[] }
     }
+
+    /// Passes over postings that are surely below `id` (up to the last skip before it), so
+    /// that reading on meets the first posting at or after `id` sooner.
+    pub fn skip_towards(&mut self, id: TextId) {
+        let passed = self.skips.partition_point(|s| s.before < id);
+        let Some(skip) = passed.checked_sub(1).and_then(|i| self.skips.get(i)) else { return };
+        let read = self.list.len() - self.bytes.len();
+        if skip.at as usize > read {
+            if let Some(rest) = self.list.get(skip.at as usize..) {
+                self.bytes = rest;
+                self.last = Some(skip.before);
+            }
+        }
+        self.skips = &self.skips[passed..];
+    }
+}
+
+/// Number of postings in a stored list (its varints).
+fn count_postings(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b < 0x80).count()
 }
 
 impl Iterator for PostingIter<'_> {
@@ -673,6 +740,40 @@ fn decode_texts(b: &[u8]) -> Result<Vec<TextMeta>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reading a long list on from its skips finds what reading every posting finds: for
+    /// the default book's longest lists, asked for random texts in increasing order.
+    #[test]
+    fn skips_find_what_reading_every_posting_finds() {
+        let book = crate::Book::open_default().unwrap();
+        let index = book.search_index();
+        assert!(index.skip_starts.len() > 10 && !index.skips.is_empty());
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for &(term, _) in index.skip_starts.iter().step_by(7) {
+            let all: Vec<TextId> = index.postings(term).collect();
+            assert!(all.len() >= SKIP_MIN);
+            let mut it = index.postings(term);
+            assert!(!it.skips.is_empty());
+            let mut head: Option<TextId> = None;
+            let mut id = 0u32;
+            for _ in 0..200 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                // Steps of up to a 16th of the text table: some land on postings, most do not.
+                id = id.saturating_add((seed >> 33) as u32 % (index.records.len() as u32 / 16));
+                let probe = if seed & 1 == 1 { all[(seed >> 40) as usize % all.len()].max(id) } else { id };
+                id = probe;
+                if head.is_none_or(|h| h < id) {
+                    it.skip_towards(id);
+                    head = it.next();
+                    while head.is_some_and(|h| h < id) {
+                        head = it.next();
+                    }
+                }
+                let want = all.partition_point(|&p| p < id);
+                assert_eq!(head, all.get(want).copied(), "term {term} at {id}");
+            }
+        }
+    }
 
     #[test]
     fn varints_round_trip_and_reject_truncation() {

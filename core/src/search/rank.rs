@@ -231,8 +231,9 @@ impl<'a> Lazy<'a> {
 
     /// Whether the list holds `id`; calls come with ids that never decrease.
     fn contains(&mut self, id: TextId) -> bool {
-        if !self.started {
+        if !self.started || self.head.is_some_and(|h| h < id) {
             self.started = true;
+            self.list.skip_towards(id);
             self.head = self.list.next();
         }
         while let Some(h) = self.head {
