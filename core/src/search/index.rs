@@ -257,15 +257,13 @@ impl SearchIndex {
             let mut it = PostingIter::new(p.postings.get(range).unwrap_or_default());
             let mut last: Option<u32> = None;
             let mut last_offset = 0;
-            let mut n = 0usize;
-            for id in it.by_ref() {
+            for (n, id) in it.by_ref().enumerate() {
                 if id as usize >= n_texts || last.is_some_and(|l| id <= l) {
                     return Err(bad("posting list out of order or range"));
                 }
                 if long && n > 0 && n % SKIP == 0 {
                     skips.push(Skip { before: last_offset, at: (postings.len() - start) as u32 });
                 }
-                n += 1;
                 let offset = at[id as usize];
                 write_varint(&mut postings, if last.is_some() { offset - last_offset } else { offset });
                 last = Some(id);
