@@ -76,9 +76,10 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub fn new() -> Scratch {
-        // Room for the texts a page of 10 ranks at most, and for a long text's words.
+        // Room for the texts a page of 10 usually ranks (a buffer the allocator keeps at hand:
+        // under 1 KiB), and for a long text's words.
         Scratch {
-            hits: Vec::with_capacity(128),
+            hits: Vec::with_capacity(48),
             words: Vec::with_capacity(64),
             options: Vec::new(),
             ends: Vec::new(),

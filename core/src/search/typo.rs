@@ -332,7 +332,9 @@ impl TermTrie {
         for &b in path {
             let children = self.children(v);
             let first = children.start;
-            v = first + self.labels.get(children)?.iter().position(|&l| l == b)?;
+            let labels = self.labels.get(children)?;
+            // Labels are sorted: many are searched, a few read.
+            v = first + if labels.len() > FEW_CHILDREN { labels.binary_search(&b).ok()? } else { labels.iter().position(|&l| l == b)? };
         }
         Some(v)
     }
