@@ -296,34 +296,47 @@ impl TermTrie {
         let mut text = String::with_capacity(bytes.len() + 4);
         // The string `head`, then `mid`, then `tail`, from node `v` (the node of `head` and
         // `mid`).
-        let mut reach = |v: usize, head: &[u8], mid: Option<char>, tail: &[u8]| {
+        let mut reach = |v: usize, head: &[u8], mid: &str, tail: &[u8]| {
             let Some(v) = self.down(v, tail) else { return };
             text.clear();
             text.extend(head.iter().map(|&b| char::from(b)));
-            text.extend(mid);
+            text.push_str(mid);
             text.extend(tail.iter().map(|&b| char::from(b)));
             f(v, &text);
         };
+        let mut buf = [0u8; 4];
         let mut v = Some(0);
         for k in 0..=bytes.len() {
             let Some(at) = v else { break };
             let (head, rest) = bytes.split_at(k);
-            if let Some((&c, after)) = rest.split_first() {
+            let next = rest.split_first();
+            if let Some((&c, after)) = next {
                 // Deletion of the word's char `k`.
-                reach(at, head, None, after);
+                reach(at, head, "", after);
                 // Transposition of its chars `k` and `k + 1`.
                 if let Some((&d, after)) = after.split_first().filter(|(&d, _)| d != c) {
-                    reach(at, head, None, &[&[d, c][..], after].concat());
+                    if let Some(swapped) = self.down(at, &[d, c]) {
+                        let pair = [d, c];
+                        reach(swapped, head, std::str::from_utf8(&pair).unwrap_or_default(), after);
+                    }
                 }
             }
-            // Insertion of a char before the word's char `k`, or substitution of that char.
-            self.each_char(at, &mut |child, ch| {
-                reach(child, head, Some(ch), rest);
-                if let Some((_, after)) = rest.split_first().filter(|(&c, _)| char::from(c) != ch) {
-                    reach(child, head, Some(ch), after);
+            // Insertion of a char before the word's char `k`, or substitution of that char:
+            // each child's char (an ASCII label is one; others are decoded as a walk does).
+            let mut edit = |child: usize, ch: char| {
+                let mid = ch.encode_utf8(&mut buf);
+                reach(child, head, mid, rest);
+                if let Some((_, after)) = next.filter(|(&c, _)| char::from(c) != ch) {
+                    reach(child, head, mid, after);
                 }
-            });
-            v = rest.first().and_then(|&b| self.down(at, &[b]));
+            };
+            for child in self.children(at) {
+                match self.label(child) {
+                    b @ 0..0x80 => edit(child, char::from(b)),
+                    _ => self.each_char_at(child, &mut edit),
+                }
+            }
+            v = next.and_then(|(&b, _)| self.down(at, &[b]));
         }
     }
 
@@ -339,18 +352,16 @@ impl TermTrie {
         Some(v)
     }
 
-    /// Calls `f` with each node one char below node `v` and that char, decoded as a walk
-    /// decodes it (an invalid byte is one replacement char).
-    fn each_char(&self, v: usize, f: &mut dyn FnMut(usize, char)) {
-        for c in self.children(v) {
-            let b = self.label(c);
-            match b {
-                0xC2..0xE0 => self.each_continuation(c, u32::from(b & 0x1F), 1, f),
-                0xE0..0xF0 => self.each_continuation(c, u32::from(b & 0x0F), 2, f),
-                0xF0..0xF5 => self.each_continuation(c, u32::from(b & 0x07), 3, f),
-                0..0x80 => f(c, char::from(b)),
-                _ => f(c, char::REPLACEMENT_CHARACTER),
-            }
+    /// Calls `f` with each node where the char that the label of node `c` begins ends, and
+    /// that char, decoded as a walk decodes it (an invalid byte is one replacement char).
+    fn each_char_at(&self, c: usize, f: &mut dyn FnMut(usize, char)) {
+        let b = self.label(c);
+        match b {
+            0xC2..0xE0 => self.each_continuation(c, u32::from(b & 0x1F), 1, f),
+            0xE0..0xF0 => self.each_continuation(c, u32::from(b & 0x0F), 2, f),
+            0xF0..0xF5 => self.each_continuation(c, u32::from(b & 0x07), 3, f),
+            0..0x80 => f(c, char::from(b)),
+            _ => f(c, char::REPLACEMENT_CHARACTER),
         }
     }
 
