@@ -439,7 +439,8 @@ fn evaluate(q: &Query, text: TextId, meta: TextMeta, scratch: &mut Scratch) -> O
 
     let starts = !extra_used && scratch.options.first().is_some_and(|o| o.iter().any(|&(p, _)| p == 0));
     let name = !extra_used && core != [0; 4] && core.iter().zip(&covered_bits).all(|(c, v)| c & v == *c);
-    let phrase = !extra_used && !gapped && is_phrase(scratch);
+    // A name ranks the same whether or not it is a phrase.
+    let phrase = !name && !extra_used && !gapped && is_phrase(scratch);
     let field = if meta.source > 0 {
         Field::InclusionTerm
     } else if extra_used {
