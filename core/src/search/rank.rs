@@ -98,7 +98,8 @@ impl Scratch {
     }
 }
 
-/// Collects matching texts in rank order, at most `cap`, skipping nodes `accept` refuses.
+/// Collects matching texts into `scratch.hits` (replacing the last call's) in rank order, at
+/// most `cap`, skipping nodes `accept` refuses.
 ///
 /// With `need > 0` (the hits the caller will keep: `offset + limit`), a text that provably
 /// cannot be among the best `need` distinct nodes (see [`super::bound`]) counts towards `cap`

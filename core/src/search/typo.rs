@@ -188,10 +188,10 @@ impl TermTrie {
     /// [`TermTrie::near`] for one edit of a whole ASCII word (shorter than [`MAX_DEPTH`]): the
     /// same terms in the same order, found without the edit-distance columns. A term at one
     /// edit shares a prefix with the word, and then is one edit away right where it leaves the
-    /// word: the walk goes down the word's own path and, at each depth, reads on from there by
-    /// the rest of the word after a deletion, a transposition, and (below each child) an
-    /// insertion or a substitution. That is a few steps per child of the word's path, where a
-    /// walk computes a column for every node it enters.
+    /// word: this goes down the word's own path and, at each depth, reads on from there by the
+    /// rest of the word after a deletion, a transposition, and (below each child) an insertion
+    /// or a substitution (see [`TermTrie::each_edit`]). That is a few steps per child of the
+    /// word's path, where a walk computes a column for every node it enters.
     fn one_edit(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
         let mut found: Vec<(TermId, String)> = Vec::new();
         self.each_edit(word, &mut |v, text| {
@@ -207,7 +207,8 @@ impl TermTrie {
 
     /// [`TermTrie::near`] for one edit of an ASCII word (shorter than [`MAX_DEPTH`]) in prefix
     /// mode: the terms below the node of each string at one edit of the word (no walk), less
-    /// those the word itself begins, in term order.
+    /// those the word itself begins, in term order. (The walk stops at 64 chars; terms are at
+    /// most 40 bytes, so none lies deeper.)
     fn one_edit_prefix(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
         let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
         // Terms the word begins are at no edit (some edits, as `tennis` -> `tenniss`, lead
