@@ -250,10 +250,8 @@ impl SearchIndex {
             let start = postings.len();
             postings_offsets.push(u32::try_from(start).map_err(|_| bad("too large"))?);
             let range = p.postings_offsets[t] as usize..p.postings_offsets[t + 1] as usize;
-            let long = count_postings(p.postings.get(range.clone()).unwrap_or_default()) >= SKIP_MIN;
-            if long {
-                skip_starts.push((t as TermId, skips.len() as u32));
-            }
+            // Skips are laid down as the list is read, and kept if it turns out long.
+            let first_skip = skips.len();
             let mut it = PostingIter::new(p.postings.get(range).unwrap_or_default());
             let mut last: Option<u32> = None;
             let mut last_offset = 0;
@@ -261,7 +259,7 @@ impl SearchIndex {
                 if id as usize >= n_texts || last.is_some_and(|l| id <= l) {
                     return Err(bad("posting list out of order or range"));
                 }
-                if long && n > 0 && n % SKIP == 0 {
+                if n > 0 && n % SKIP == 0 {
                     skips.push(Skip { before: last_offset, at: (postings.len() - start) as u32 });
                 }
                 let offset = at[id as usize];
@@ -272,6 +270,11 @@ impl SearchIndex {
             }
             if it.broken {
                 return Err(bad("posting list truncated"));
+            }
+            if (total - cum_df[t]) as usize >= SKIP_MIN {
+                skip_starts.push((t as TermId, first_skip as u32));
+            } else {
+                skips.truncate(first_skip);
             }
         }
         cum_df.push(total);
@@ -511,11 +514,6 @@ impl<'a> PostingIter<'a> {
         }
         self.skips = &self.skips[passed..];
     }
-}
-
-/// Number of postings in a stored list (its varints).
-fn count_postings(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b < 0x80).count()
 }
 
 impl Iterator for PostingIter<'_> {

@@ -122,16 +122,7 @@ impl TermTrie {
         if self.labels.is_empty() {
             return None;
         }
-        let mut v = 0;
-        for &b in path {
-            let children = self.children(v);
-            let first = children.start;
-            match self.labels.get(children).and_then(|l| l.iter().position(|&l| l == b)) {
-                Some(i) => v = first + i,
-                None => return Some(None),
-            }
-        }
-        Some(Some(v))
+        Some(self.down(0, path))
     }
 
     /// The term id of a word (`Some(None)`: no term); `None` for a trie that finds nothing.
@@ -144,20 +135,7 @@ impl TermTrie {
     /// `None` for a trie that finds nothing (the term dictionary must answer).
     pub fn prefix_range(&self, prefix: &[u8]) -> Option<std::ops::Range<TermId>> {
         let Some(v) = self.node(prefix)? else { return Some(0..0) };
-        // The least term is the first final node down the first children; the greatest, the
-        // leaf down the last children (every leaf ends a term).
-        let mut least = v;
-        while !self.is_final(least) {
-            match self.children(least) {
-                c if c.is_empty() => return Some(0..0),
-                c => least = c.start,
-            }
-        }
-        let mut greatest = v;
-        while let Some(last) = self.children(greatest).last() {
-            greatest = last;
-        }
-        Some(self.term(least)..self.term(greatest) + 1)
+        Some(self.terms_below(v).map_or(0..0, |(lo, hi)| lo..hi))
     }
 
     /// Terms within `max` edits of `word` (at most [`MAX_EDITS`]), with their edits and their
@@ -165,16 +143,16 @@ impl TermTrie {
     /// order; with `prefix`, the terms that *begin* with a string within `max` edits (the least
     /// such). Terms at no edit (the word itself; in prefix mode, any term the word begins) are
     /// left out.
-    pub fn near(&self, word: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8, String)> {
-        let word: Vec<char> = word.chars().collect();
+    pub fn near(&self, text: &str, max: u8, prefix: bool, limit: usize) -> Vec<(TermId, u8, String)> {
+        let word: Vec<char> = text.chars().collect();
         if word.is_empty() || word.len() > MAX_DEPTH || max == 0 || max as usize > MAX_EDITS || limit == 0 || self.labels.is_empty() {
             return Vec::new();
         }
-        if max == 1 && word.len() < MAX_DEPTH && word.iter().all(char::is_ascii) {
+        if max == 1 && word.len() < MAX_DEPTH && text.is_ascii() {
             if prefix {
-                self.one_edit_prefix(&word, limit)
+                self.one_edit_prefix(text.as_bytes(), limit)
             } else {
-                self.one_edit(&word, limit)
+                self.one_edit(text.as_bytes(), limit)
             }
         } else if max == 1 {
             Walk::<1>::new(self, &word, prefix, limit).run()
@@ -192,7 +170,7 @@ impl TermTrie {
     /// rest of the word after a deletion, a transposition, and (below each child) an insertion
     /// or a substitution (see [`TermTrie::each_edit`]). That is a few steps per child of the
     /// word's path, where a walk computes a column for every node it enters.
-    fn one_edit(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
+    fn one_edit(&self, word: &[u8], limit: usize) -> Vec<(TermId, u8, String)> {
         let mut found: Vec<(TermId, String)> = Vec::new();
         self.each_edit(word, &mut |v, text| {
             if self.is_final(v) {
@@ -209,11 +187,10 @@ impl TermTrie {
     /// mode: the terms below the node of each string at one edit of the word (no walk), less
     /// those the word itself begins, in term order. (The walk stops at 64 chars; terms are at
     /// most 40 bytes, so none lies deeper.)
-    fn one_edit_prefix(&self, word: &[char], limit: usize) -> Vec<(TermId, u8, String)> {
-        let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
+    fn one_edit_prefix(&self, word: &[u8], limit: usize) -> Vec<(TermId, u8, String)> {
         // Terms the word begins are at no edit (some edits, as `tennis` -> `tenniss`, lead
         // below the word's own node).
-        let own = self.down(0, &bytes);
+        let own = self.down(0, word);
         let (own_lo, own_hi) = own.and_then(|v| self.terms_below(v)).unwrap_or((0, 0));
         // (first term, end of the terms) below each edit's node, with the edit's text.
         let mut below: Vec<(TermId, TermId, usize, String)> = Vec::new();
@@ -245,7 +222,9 @@ impl TermTrie {
         out
     }
 
-    /// The first term and one past the last below node `v` (`None`: no term).
+    /// The first term and one past the last below node `v` (`None`: no term): the first final
+    /// node down the first children, and the leaf down the last children (every leaf ends a
+    /// term).
     fn terms_below(&self, v: usize) -> Option<(TermId, TermId)> {
         let mut least = v;
         while !self.is_final(least) {
@@ -292,8 +271,7 @@ impl TermTrie {
     /// that the trie holds as a path: deletions, adjacent transpositions, insertions and
     /// substitutions, found by going down the word's own path and, at each depth, reading on
     /// after the edit there. (A string may come more than once.)
-    fn each_edit(&self, word: &[char], f: &mut dyn FnMut(usize, &str)) {
-        let bytes: Vec<u8> = word.iter().map(|&c| c as u8).collect();
+    fn each_edit(&self, bytes: &[u8], f: &mut dyn FnMut(usize, &str)) {
         let mut text = String::with_capacity(bytes.len() + 4);
         // The string `head`, then `mid`, then `tail`, from node `v` (the node of `head` and
         // `mid`).
@@ -1033,7 +1011,8 @@ mod tests {
             let limit = [usize::MAX, 256, 1 + round % 7][round % 3];
             for prefix in [false, true] {
                 let want = Walk::<1>::new(t, &q, prefix, limit).run();
-                let got = if prefix { t.one_edit_prefix(&q, limit) } else { t.one_edit(&q, limit) };
+                let bytes: Vec<u8> = q.iter().map(|&c| c as u8).collect();
+                let got = if prefix { t.one_edit_prefix(&bytes, limit) } else { t.one_edit(&bytes, limit) };
                 assert_eq!(got, want, "{q:?} prefix {prefix} limit {limit}");
                 found += got.len();
             }
