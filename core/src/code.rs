@@ -77,6 +77,21 @@ impl System {
             key.to_string()
         }
     }
+
+    /// Whether `text` is [`System::display`] of `key`, ignoring ASCII case (without building
+    /// the display string).
+    pub(crate) fn spells(self, key: &str, text: &str) -> bool {
+        let dotted = self == System::Icd10cm && key.len() > 3 && key.is_char_boundary(3);
+        let (key, text) = (key.as_bytes(), text.as_bytes());
+        if dotted {
+            text.len() == key.len() + 1
+                && text[3] == b'.'
+                && text[..3].eq_ignore_ascii_case(&key[..3])
+                && text[4..].eq_ignore_ascii_case(&key[3..])
+        } else {
+            text.eq_ignore_ascii_case(key)
+        }
+    }
 }
 
 impl fmt::Display for System {
@@ -369,6 +384,16 @@ mod tests {
         assert_eq!(System::Icd10cm.display("E119"), "E11.9");
         assert_eq!(System::Icd10cm.display("E11"), "E11");
         assert_eq!(System::Icd10pcs.display("0DTJ4ZZ"), "0DTJ4ZZ");
+    }
+
+    #[test]
+    fn spells_agrees_with_display() {
+        for (system, key) in [(System::Icd10cm, "E119"), (System::Icd10cm, "E11"), (System::Hcpcs, "J1100"), (System::Icd10pcs, "0DTJ4ZZ")]
+        {
+            for text in ["E11.9", "e11.9", "E119", "E11", "e11", "J1100", "j1100", "J11.00", "0dtj4zz", "0DT.J4ZZ", "", "E11.", "E1.19"] {
+                assert_eq!(system.spells(key, text), system.display(key).eq_ignore_ascii_case(text), "{system:?} {key} {text}");
+            }
+        }
     }
 
     #[test]

@@ -281,6 +281,7 @@ fn slot_has(s: &Slot, t: TermId) -> bool {
 }
 
 /// The best `need` distinct nodes among the texts ranked so far, and their least score.
+#[derive(Default)]
 pub(crate) struct Page {
     need: usize,
     /// (node, best score) of at most `need` nodes.
@@ -289,8 +290,18 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    pub fn new(need: usize) -> Page {
-        Page { need, nodes: Vec::with_capacity(need), floor: 0 }
+    /// Empties the page for a search that keeps `need` hits.
+    pub fn reset(&mut self, need: usize) {
+        self.nodes.clear();
+        self.need = need;
+        self.floor = 0;
+    }
+
+    /// Drops the buffer of a page larger than `entries`.
+    pub fn trim(&mut self, entries: usize) {
+        if self.nodes.capacity() > entries {
+            self.nodes = Vec::new();
+        }
     }
 
     /// The least score of the page once it holds `need` nodes: a later text that scores no more

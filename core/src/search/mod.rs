@@ -48,7 +48,9 @@ mod tokenize;
 mod typo;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use crate::book::{Book, NodeId};
 use crate::code::{Key, System};
@@ -219,6 +221,11 @@ impl Book {
     /// [`Book::search`]; with `prune`, candidates that cannot reach the page are not ranked
     /// (see [`rank::collect`]), which gives the same hits (the tests compare both).
     fn search_with(&self, query: &str, options: &SearchOptions, prune: bool) -> Result<Vec<Hit>> {
+        Buffers::with(|buffers| self.search_in(query, options, prune, buffers))
+    }
+
+    /// [`Book::search_with`] with the buffers it needs.
+    fn search_in(&self, query: &str, options: &SearchOptions, prune: bool, buffers: &mut Buffers) -> Result<Vec<Hit>> {
         if options.limit > MAX_LIMIT {
             return Err(Error::InvalidArgument(format!("limit {} is above the maximum {MAX_LIMIT}", options.limit)));
         }
@@ -238,23 +245,24 @@ impl Book {
         let open = filter.is_open();
         let accept = |node: NodeId| open || filter.accepts(self, node);
 
-        let mut q = query::parse(index, query)?;
+        let Buffers { scratch, cands, tok } = buffers;
+        let mut q = query::parse(index, query, tok)?;
         // An abbreviation that is also the start of codes (`dm2`) lists the exact code only.
         let abbreviation = q.slots.len() == 1 && q.slots[0].alts.iter().any(|a| a.abbreviation);
-        let mut cands = self.code_candidates(query, &accept, need, !abbreviation);
+        cands.clear();
+        self.code_candidates(query, &accept, need, !abbreviation, cands);
         if !q.slots.is_empty() && cands.len() < need {
             let cap = MIN_CANDIDATES.max(5 * need);
             let page = if prune { need } else { 0 };
-            let mut scratch = rank::Scratch::new();
-            rank::collect(index, &q, &accept, cap, page, &mut scratch);
+            rank::collect(index, &q, &accept, cap, page, scratch);
             if scratch.distinct_nodes(0) + cands.len() < need {
                 query::add_fuzzy(index, &mut q, 1);
-                rank::collect(index, &q, &accept, cap, page, &mut scratch);
+                rank::collect(index, &q, &accept, cap, page, scratch);
                 // Two edits only when hits with at most one do not fill the page: they rank
                 // below every hit with one edit or none.
                 if query::more_edits_possible(&q, 1) && scratch.distinct_nodes(rank::ONE_EDIT) + cands.len() < need {
                     query::add_fuzzy(index, &mut q, 2);
-                    rank::collect(index, &q, &accept, cap, page, &mut scratch);
+                    rank::collect(index, &q, &accept, cap, page, scratch);
                 }
             }
             cands.extend(scratch.hits.iter().map(|t| Candidate {
@@ -275,9 +283,8 @@ impl Book {
         }
         cands.sort_unstable_by(rank);
 
-        let mut tok = Tokens::default();
         let span_filter = SpanFilter::new(&q);
-        Ok(cands.iter().skip(options.offset).take(options.limit).map(|c| self.hit(c, &q, &span_filter, &mut tok)).collect())
+        Ok(cands.iter().skip(options.offset).take(options.limit).map(|c| self.hit(c, &q, &span_filter, tok)).collect())
     }
 
     /// The size of this book's search index.
@@ -292,23 +299,22 @@ impl Book {
         SearchIndexStats { terms: i.term_count(), texts: i.text_count(), abbreviations: i.abbreviations.len(), heap_bytes: i.heap_bytes() }
     }
 
-    /// Exact and prefix code matches of a query that looks like a code.
-    fn code_candidates(&self, query: &str, accept: &dyn Fn(NodeId) -> bool, need: usize, prefixes: bool) -> Vec<Candidate> {
-        let mut out = Vec::new();
-        let Some(key) = code_key(query) else { return out };
+    /// Adds to `out` the exact and prefix code matches of a query that looks like a code.
+    fn code_candidates(&self, query: &str, accept: &dyn Fn(NodeId) -> bool, need: usize, prefixes: bool, out: &mut Vec<Candidate>) {
+        let Some(key) = code_key(query) else { return };
         let nodes = &self.data().nodes;
         // Only ICD-10-CM codes are written with a dot: `E11.6` is not HCPCS E1160.
         let dotted = query.contains('.');
         let accept = |id: NodeId| accept(id) && (!dotted || nodes[id as usize].system == System::Icd10cm);
         // Among equal codes: the system whose own spelling was typed (`j1100` is HCPCS J1100
         // before ICD-10-CM J11.00), then billable first, then system order.
-        let typed = query.trim().trim_end_matches('.').to_ascii_uppercase();
+        let typed = query.trim().trim_end_matches('.');
         let order = |id: &NodeId| {
             let n = nodes.at(*id);
-            (n.system.display(n.key()) != typed, !n.billable, n.system)
+            (!n.system.spells(n.key(), typed), !n.billable, n.system)
         };
-        let mut exact: Vec<NodeId> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
-        exact.sort_by_cached_key(order);
+        let mut exact: SmallVec<[NodeId; 4]> = self.index().get(key.as_bytes()).iter().copied().filter(|&id| accept(id)).collect();
+        exact.sort_by_key(order);
         out.extend(exact.into_iter().enumerate().map(|(i, node)| Candidate {
             node,
             score: 1000,
@@ -317,7 +323,7 @@ impl Book {
         }));
         // A prefix only when the query has a digit: letters alone are words (`cat`, `hip`).
         if !prefixes || !key.as_bytes().iter().any(u8::is_ascii_digit) {
-            return out;
+            return;
         }
         let mut scanned = 0;
         let mut tie = 0u64;
@@ -325,8 +331,8 @@ impl Book {
         self.index().for_each_prefixed(key.as_bytes(), |k, ids| {
             scanned += 1;
             if k.len() > key.as_bytes().len() {
-                let mut ids: Vec<NodeId> = ids.iter().copied().filter(|&id| accept(id)).collect();
-                ids.sort_by_cached_key(order);
+                let mut ids: SmallVec<[NodeId; 4]> = ids.iter().copied().filter(|&id| accept(id)).collect();
+                ids.sort_by_key(order);
                 for node in ids {
                     out.push(Candidate { node, score: 900, tie, how: How::Code(key.as_str().len()) });
                     tie += 1;
@@ -335,7 +341,6 @@ impl Book {
             }
             found < need && scanned < MAX_CODE_SCAN
         });
-        out
     }
 
     fn filter(&self, o: &SearchOptions) -> Result<Filter> {
@@ -437,6 +442,40 @@ impl Filter {
     }
 }
 
+/// Buffers a search uses, kept by each thread from one search to the next: a search then
+/// allocates little besides the hits it returns (in a host's busy heap every allocation costs:
+/// see BENCHMARKS.md, Round 9).
+#[derive(Default)]
+struct Buffers {
+    scratch: rank::Scratch,
+    cands: Vec<Candidate>,
+    tok: Tokens,
+}
+
+impl Buffers {
+    /// Runs `f` with this thread's buffers (empty ones if they are in use or gone), then keeps
+    /// them for the next search, less what a large search left large.
+    fn with<R>(f: impl FnOnce(&mut Buffers) -> R) -> R {
+        thread_local! {
+            static BUFFERS: Cell<Buffers> = Cell::new(Buffers::default());
+        }
+        let mut buffers = BUFFERS.try_with(Cell::take).unwrap_or_default();
+        let out = f(&mut buffers);
+        buffers.trim();
+        // (Fails only while the thread is ending: the buffers are then dropped.)
+        let _ = BUFFERS.try_with(|b| b.set(buffers));
+        out
+    }
+
+    fn trim(&mut self) {
+        self.scratch.trim();
+        if self.cands.capacity() > 4096 {
+            self.cands = Vec::new();
+        }
+        self.tok.trim();
+    }
+}
+
 /// The normalised key of a query that looks like one code (`E11.6`, `e116`, `0dtj`, `J11.`).
 fn code_key(query: &str) -> Option<Key> {
     let t = query.trim();
@@ -511,7 +550,8 @@ fn spans(q: &query::Query, filter: &SpanFilter, text: &str, tok: &mut Tokens) ->
         }
     }
     out.sort_unstable();
-    // Spans that overlap or are apart only by white space become one (a phrase is one span).
+    // Spans that overlap or are apart only by white space become one (a phrase is one span),
+    // merged in place.
     let chars: Vec<char> = if out.len() > 1 && !ascii { text.chars().collect() } else { Vec::new() };
     let gap_is_space = |from: usize, to: usize| {
         if ascii {
@@ -520,14 +560,19 @@ fn spans(q: &query::Query, filter: &SpanFilter, text: &str, tok: &mut Tokens) ->
             chars.get(from..to).is_some_and(|gap| gap.iter().all(|c| c.is_whitespace()))
         }
     };
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(out.len());
-    for (s, e) in out {
-        match merged.last_mut() {
+    let mut kept: usize = 0;
+    for i in 0..out.len() {
+        let (s, e) = out[i];
+        match kept.checked_sub(1).map(|last| &mut out[last]) {
             Some(last) if s <= last.1 || gap_is_space(last.1, s) => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
+            _ => {
+                out[kept] = (s, e);
+                kept += 1;
+            }
         }
     }
-    merged
+    out.truncate(kept);
+    out
 }
 
 #[cfg(test)]

@@ -66,12 +66,11 @@ pub(crate) struct Query {
     pub fuzzy: bool,
 }
 
-/// Parses a query against an index. Errors only for over-long queries.
-pub(crate) fn parse(index: &SearchIndex, query: &str) -> Result<Query> {
+/// Parses a query against an index (`tok` a buffer). Errors only for over-long queries.
+pub(crate) fn parse(index: &SearchIndex, query: &str, tok: &mut Tokens) -> Result<Query> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Error::InvalidArgument(format!("query is {} bytes long; the limit is {MAX_QUERY_BYTES}", query.len())));
     }
-    let mut tok = Tokens::default();
     tok.tokenize(query);
     let mut slots: Vec<Slot> = Vec::new();
     for t in &tok.list {

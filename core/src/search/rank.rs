@@ -31,6 +31,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use smallvec::SmallVec;
+
 use super::bound::{Bounds, Listing, Page, MAX_PAGE};
 use super::index::{decode_words, first_entry, PostingIter, SearchIndex, TermId, TextId, TextMeta, Word};
 use super::query::{Query, Slot};
@@ -63,8 +65,9 @@ pub(crate) struct TextHit {
     pub abbreviation: bool,
 }
 
-/// Buffers of [`collect`], reused by the calls of one search; `hits` holds the last call's
-/// matching texts.
+/// Buffers of [`collect`], reused by the calls of one search and from one search to the next
+/// (see `Buffers` in the module above); `hits` holds the last call's matching texts.
+#[derive(Default)]
 pub(crate) struct Scratch {
     pub hits: Vec<TextHit>,
     words: Vec<Word>,
@@ -72,20 +75,34 @@ pub(crate) struct Scratch {
     ends: Vec<(u16, u16)>,
     next_ends: Vec<(u16, u16)>,
     nodes: Vec<NodeId>,
+    gens: Vec<Generator>,
+    terms: Vec<TermId>,
+    heap: Vec<Reverse<(TextId, usize)>>,
+    page: Page,
 }
 
+/// A [`Scratch`] buffer holding more than this many entries after a search is dropped rather
+/// than kept for the next one (a deep page or a long text may need more, once).
+const KEEP_ENTRIES: usize = 4096;
+
 impl Scratch {
-    pub fn new() -> Scratch {
-        // Room for the texts a page of 10 usually ranks (a buffer the allocator keeps at hand:
-        // under 1 KiB), and for a long text's words.
-        Scratch {
-            hits: Vec::with_capacity(48),
-            words: Vec::with_capacity(64),
-            options: Vec::new(),
-            ends: Vec::new(),
-            next_ends: Vec::new(),
-            nodes: Vec::new(),
+    /// Drops the buffers a large search left large.
+    pub fn trim(&mut self) {
+        fn trim<T>(v: &mut Vec<T>) {
+            if v.capacity() > KEEP_ENTRIES {
+                *v = Vec::new();
+            }
         }
+        trim(&mut self.hits);
+        trim(&mut self.words);
+        trim(&mut self.nodes);
+        trim(&mut self.terms);
+        trim(&mut self.heap);
+        if self.options.len() > super::MAX_QUERY_WORDS || self.options.iter().any(|o| o.capacity() > KEEP_ENTRIES) {
+            self.options = Vec::new();
+        }
+        self.gens.clear();
+        self.page.trim(KEEP_ENTRIES);
     }
 
     /// Number of distinct nodes among the last call's texts scoring at least `min`.
@@ -120,27 +137,31 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
     scratch.hits.clear();
     let Some((d, driver)) = q.slots.iter().enumerate().min_by_key(|(_, s)| estimate(index, s)) else { return };
     let driver_estimate = estimate(index, driver);
-    let gens = generators(index, driver);
-    let mut lists: Vec<PostingIter<'_>> = gens.iter().map(|g| index.postings(g.term)).collect();
+    let mut gens = std::mem::take(&mut scratch.gens);
+    generators(index, driver, &mut gens, &mut scratch.terms);
+    // (Lists, conditions and filters borrow the index: kept on the stack while few.)
+    let mut lists: SmallVec<[PostingIter<'_>; 8]> = gens.iter().map(|g| index.postings(g.term)).collect();
     // Conditions of the generators from alternatives: every other word of the alternative.
-    let mut conditions: Vec<Vec<Lazy<'_>>> = gens.iter().map(|g| g.needs.iter().map(|&t| Lazy::new(index.postings(t))).collect()).collect();
+    let mut conditions: SmallVec<[Vec<Lazy<'_>>; 8]> =
+        gens.iter().map(|g| g.needs.iter().map(|&t| Lazy::new(index.postings(t))).collect()).collect();
     // The other slots, cheapest first, as any-of filters.
-    let mut filters: Vec<(u64, Vec<Lazy<'_>>)> = q
-        .slots
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != d)
-        .filter_map(|(_, s)| {
-            let terms = filter_terms(index, s)?;
-            let est = estimate(index, s);
-            (est <= FILTER_RATIO * driver_estimate.max(1)).then(|| (est, terms.into_iter().map(|t| Lazy::new(index.postings(t))).collect()))
-        })
-        .collect();
+    let mut filters: SmallVec<[(u64, SmallVec<[Lazy<'_>; 4]>); 4]> = SmallVec::new();
+    for (i, s) in q.slots.iter().enumerate() {
+        if i == d || !filter_terms(index, s, &mut scratch.terms) {
+            continue;
+        }
+        let est = estimate(index, s);
+        if est <= FILTER_RATIO * driver_estimate.max(1) {
+            filters.push((est, scratch.terms.iter().map(|&t| Lazy::new(index.postings(t))).collect()));
+        }
+    }
     filters.sort_by_key(|f| f.0);
     let all_prefixes_listed = driver.prefix.as_ref().is_none_or(|r| r.len() <= MAX_PREFIX_TERMS);
     let bounds = if (1..=MAX_PAGE).contains(&need) { Bounds::new(index.reach(), q, d, filters.len(), all_prefixes_listed) } else { None };
-    let mut page = Page::new(need);
-    let mut heap: BinaryHeap<Reverse<(TextId, usize)>> = BinaryHeap::with_capacity(lists.len());
+    let mut page = std::mem::take(&mut scratch.page);
+    page.reset(need);
+    let mut heap = BinaryHeap::from(std::mem::take(&mut scratch.heap));
+    heap.clear();
     for (i, l) in lists.iter_mut().enumerate() {
         if let Some(id) = l.next() {
             heap.push(Reverse((id, i)));
@@ -212,6 +233,9 @@ pub(crate) fn collect(index: &SearchIndex, q: &Query, accept: &dyn Fn(NodeId) ->
             }
         }
     }
+    // The buffers, for the next call.
+    (scratch.page, scratch.gens) = (page, gens);
+    scratch.heap = heap.into_vec();
 }
 
 /// A slot is used as a filter while its postings are at most this many times the driver's.
@@ -259,22 +283,25 @@ fn estimate(index: &SearchIndex, s: &Slot) -> u64 {
     n
 }
 
-/// The terms one of which every text matching the slot holds, when they are few.
-fn filter_terms(index: &SearchIndex, s: &Slot) -> Option<Vec<TermId>> {
-    let mut terms: Vec<TermId> = s.exact.into_iter().collect();
+/// Puts in `terms` the terms one of which every text matching the slot holds; false when they
+/// are many.
+fn filter_terms(index: &SearchIndex, s: &Slot, terms: &mut Vec<TermId>) -> bool {
+    terms.clear();
+    terms.extend(s.exact);
     if let Some(r) = &s.prefix {
         if r.len() > MAX_FILTER_TERMS {
-            return None;
+            return false;
         }
         terms.extend(r.clone());
     }
     terms.extend(s.fuzzy.iter().map(|f| f.0));
     for a in &s.alts {
-        terms.push(*a.terms.iter().min_by_key(|&&t| index.df(t))?);
+        let Some(&rarest) = a.terms.iter().min_by_key(|&&t| index.df(t)) else { return false };
+        terms.push(rarest);
     }
     terms.sort_unstable();
     terms.dedup();
-    (terms.len() <= MAX_FILTER_TERMS).then_some(terms)
+    terms.len() <= MAX_FILTER_TERMS
 }
 
 /// A posting list that lists a slot's candidates, with the terms a text listed by it must also
@@ -292,16 +319,20 @@ struct Generator {
     exact: bool,
 }
 
-/// The terms whose posting lists hold every text the slot can match (capped for broad prefixes).
-fn generators(index: &SearchIndex, s: &Slot) -> Vec<Generator> {
-    let mut terms: Vec<TermId> = s.exact.into_iter().collect();
+/// Puts in `out` the generators of a slot: the terms whose posting lists hold every text the
+/// slot can match (capped for broad prefixes). `terms` is a buffer.
+fn generators(index: &SearchIndex, s: &Slot, out: &mut Vec<Generator>, terms: &mut Vec<TermId>) {
+    out.clear();
+    terms.clear();
+    terms.extend(s.exact);
     if let Some(r) = &s.prefix {
-        let mut range: Vec<TermId> = r.clone().collect();
-        if range.len() > MAX_PREFIX_TERMS {
+        terms.extend(r.clone());
+        let listed = terms.len() - usize::from(s.exact.is_some());
+        if listed > MAX_PREFIX_TERMS {
+            let range = &mut terms[usize::from(s.exact.is_some())..];
             range.select_nth_unstable_by_key(MAX_PREFIX_TERMS, |&t| Reverse(index.df(t)));
-            range.truncate(MAX_PREFIX_TERMS);
+            terms.truncate(usize::from(s.exact.is_some()) + MAX_PREFIX_TERMS);
         }
-        terms.extend(range);
     }
     terms.extend(s.fuzzy.iter().map(|f| f.0));
     terms.sort_unstable();
@@ -311,14 +342,13 @@ fn generators(index: &SearchIndex, s: &Slot) -> Vec<Generator> {
         let prefix_only = s.exact != Some(term) && fuzzy.is_none();
         Generator { term, needs: Vec::new(), edits: fuzzy.unwrap_or(0), prefix_only, alt: false, exact: s.exact == Some(term) }
     };
-    let mut out: Vec<Generator> = terms.into_iter().map(generator).collect();
+    out.extend(terms.iter().map(|&t| generator(t)));
     for a in &s.alts {
         if let Some(&rarest) = a.terms.iter().min_by_key(|&&t| index.df(t)) {
             let needs = a.terms.iter().copied().filter(|&t| t != rarest).collect();
             out.push(Generator { term: rarest, needs, edits: 0, prefix_only: false, alt: true, exact: false });
         }
     }
-    out
 }
 
 /// How one slot matched a text; smaller is better.

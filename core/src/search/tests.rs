@@ -497,6 +497,27 @@ fn pruning_keeps_every_hit_on_the_default_book() {
     assert_pruning_changes_nothing(&b, &relevance_queries(), &[(10, 0), (1, 0), (3, 2), (50, 0)]);
 }
 
+/// The buffers a thread keeps from one search to the next change no hit: each query gives, after
+/// a broad search with a deep page (whose large buffers are dropped) and after the other
+/// queries, the hits it gives on a new thread.
+#[test]
+fn buffers_kept_between_searches_change_nothing() {
+    let b = Book::open_default().unwrap();
+    let queries = relevance_queries();
+    let fresh: Vec<Vec<Hit>> =
+        queries.iter().map(|(q, o)| std::thread::scope(|s| s.spawn(|| b.search(q, o).unwrap()).join().unwrap())).collect();
+    let deep = SearchOptions { limit: 100, offset: 2000, ..opts() };
+    for (i, ((q, o), want)) in queries.iter().zip(&fresh).enumerate() {
+        if i % 8 == 0 {
+            b.search("a", &deep).unwrap();
+        }
+        assert_eq!(&b.search(q, o).unwrap(), want, "{q:?} after a deep page");
+    }
+    for ((q, o), want) in queries.iter().zip(&fresh).rev() {
+        assert_eq!(&b.search(q, o).unwrap(), want, "{q:?} after the other queries");
+    }
+}
+
 /// The spans of a hit read an ASCII text word by word: every title and synonym of the default
 /// book gives the words of the full tokeniser.
 #[test]

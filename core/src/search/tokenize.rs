@@ -63,6 +63,13 @@ pub(crate) struct Tokens {
 }
 
 impl Tokens {
+    /// Drops the buffers that a long text left large (the tokens are kept between searches).
+    pub fn trim(&mut self) {
+        if self.buf.capacity() > 4096 || self.list.capacity() > 1024 {
+            *self = Tokens::default();
+        }
+    }
+
     /// The folded word of a token.
     pub fn word(&self, t: &Token) -> &str {
         self.buf.get(t.word.0 as usize..t.word.1 as usize).unwrap_or("")
