@@ -5,9 +5,10 @@
 //! Printed before criterion's timings: open time and resident memory of the book, the size of
 //! the search index, whether the bundled SQLite has FTS5, success@1/5/10 per category for both
 //! engines, and per-query latency percentiles (p50/p90/p99/max over every query of the set,
-//! each run `REPS` times): each engine in passes of its own (the headline rows), then both
-//! alternating call by call (the `cold` rows, where each call finds the caches the other
-//! engine left). `CODELOOKUP_BENCH_BOOK=FILE` benches another book file.
+//! each run `REPS` times): each engine in passes of its own, the two engines' blocks of passes
+//! alternating (the headline rows), then both alternating call by call (the `cold` rows, where
+//! each call finds the caches the other engine left). `CODELOOKUP_BENCH_BOOK=FILE` benches
+//! another book file.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -23,6 +24,8 @@ use serde_json::Value;
 
 /// Timed runs of each query.
 const REPS: usize = 30;
+/// Timed passes over every query in a row, after a warm-up pass, before the other engine's turn.
+const BLOCK: usize = 5;
 
 struct Case {
     query: String,
@@ -204,12 +207,16 @@ fn bench(c: &mut Criterion) {
         pct(total[1][2])
     );
 
-    // Latency (limit 10, as for a UI), each call timed on its own. Each engine runs in passes of
-    // its own: one untimed warm-up pass over every query, then `REPS` timed passes, so that it
-    // has the caches a process doing only that work would have (as criterion measures each
-    // function on its own). Then the `cold` rows: `REPS` passes where each of our calls and
-    // one FTS5 call alternate, so that each call starts with caches the other engine has just
-    // used (FTS5 reads a few MiB per query: our index is mostly out of the core's caches).
+    // Latency (limit 10, as for a UI), each call timed on its own. Each engine runs in blocks of
+    // passes of its own over every query: an untimed warm-up pass, then `BLOCK` timed passes, so
+    // that it has the caches a process doing only that work would have (as criterion measures
+    // each function on its own). The two engines' blocks alternate (`REPS / BLOCK` each), so
+    // that both meet the same phases of a shared machine, whose speed drifts by tens of percent
+    // from one second to the next: with all of one engine's passes first, the ratio of the two
+    // p50s ranged from 5.2x to 9.4x over five runs of the same code. Then the `cold` rows: `REPS`
+    // passes where each of our calls and one FTS5 call alternate, so that each call starts with
+    // caches the other engine has just used (FTS5 reads a few MiB per query: our index is
+    // mostly out of the core's caches).
     let ours_once = |case: &Case| {
         let opts = SearchOptions { limit: 10, ..case.options.clone() };
         let t = Instant::now();
@@ -221,13 +228,20 @@ fn bench(c: &mut Criterion) {
         black_box(fts.search(black_box(&case.query), &case.options, 10));
         t.elapsed()
     };
-    let passes = |once: &dyn Fn(&Case) -> Duration| -> Vec<Duration> {
+    let block = |once: &dyn Fn(&Case) -> Duration, times: &mut Vec<Duration>| {
         cases.iter().for_each(|case| {
             once(case);
         });
-        (0..REPS).flat_map(|_| cases.iter().map(once).collect::<Vec<_>>()).collect()
+        for _ in 0..BLOCK {
+            times.extend(cases.iter().map(once));
+        }
     };
-    let (ours, theirs) = (percentiles(passes(&ours_once)), percentiles(passes(&fts_once)));
+    let (mut ours, mut theirs) = (Vec::with_capacity(n * REPS), Vec::with_capacity(n * REPS));
+    for _ in 0..REPS / BLOCK {
+        block(&ours_once, &mut ours);
+        block(&fts_once, &mut theirs);
+    }
+    let (ours, theirs) = (percentiles(ours), percentiles(theirs));
     let (mut ours_cold, mut theirs_cold) = (Vec::with_capacity(n * REPS), Vec::with_capacity(n * REPS));
     for _ in 0..REPS {
         for case in &cases {
