@@ -93,6 +93,7 @@ impl From<core::Hit> for Hit {
     fn from(h: core::Hit) -> Hit {
         let core::Hit { code, system, title, billable, score, matched, matched_text, spans } = h;
         let spans = utf16_spans(&matched_text, &spans);
+        let (title, matched_text) = (title.to_string(), matched_text.to_string());
         Hit { code, system: system.into(), title, billable, score, matched: matched.into(), matched_text, spans }
     }
 }

@@ -146,6 +146,30 @@ impl<'a> NodeRef<'a> {
         }
     }
 
+    /// [`NodeRef::text`] passed to `f`, decoded without an allocation of its own.
+    fn text_with<R>(&self, from: usize, len: usize, f: impl FnOnce(&str) -> R) -> R {
+        let bytes = self.bytes(from, len);
+        match (&self.nodes.packer, self.node.packed) {
+            (Some(packer), true) => unpack_with(packer, bytes, f),
+            _ => f(&String::from_utf8_lossy(bytes)),
+        }
+    }
+
+    /// Calls `f` with the official long title (see [`NodeRef::title`]), without making a
+    /// string of it.
+    pub fn with_title<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        self.text_with(self.node.key_len as usize, self.node.title_len as usize, f)
+    }
+
+    /// Calls `f` with the official short title (see [`NodeRef::short_title`]), without making
+    /// a string of it.
+    pub fn with_short_title<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        if self.node.short_len == 0 {
+            return self.with_title(f);
+        }
+        self.text_with(self.node.key_len as usize + self.node.title_len as usize, self.node.short_len as usize, f)
+    }
+
     /// Normalised key (`E119`, `0DTJ4ZZ`, `J1100`); a chapter's number (`4`); a section's
     /// range (`E08-E13`).
     pub fn key(&self) -> &'a str {
@@ -195,6 +219,11 @@ impl<'a> NodeRef<'a> {
 /// into a scratch buffer of the thread and the title is copied out at its exact size: a large
 /// short-lived allocation per title costs more in the allocator than the copy.
 fn unpack(packer: &fsst::Compressor, bytes: &[u8]) -> String {
+    unpack_with(packer, bytes, str::to_owned)
+}
+
+/// Calls `f` with an FSST-packed text, decoded in the thread's scratch buffer.
+fn unpack_with<R>(packer: &fsst::Compressor, bytes: &[u8], f: impl FnOnce(&str) -> R) -> R {
     thread_local! {
         static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -206,10 +235,7 @@ fn unpack(packer: &fsst::Compressor, bytes: &[u8]) -> String {
         let decoded = scratch.spare_capacity_mut().get(..len).unwrap_or_default();
         // SAFETY: `decompress_into` initialised the first `len` bytes of the spare capacity.
         let decoded: &[u8] = unsafe { &*(decoded as *const [std::mem::MaybeUninit<u8>] as *const [u8]) };
-        match std::str::from_utf8(decoded) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(decoded).into_owned(),
-        }
+        f(&String::from_utf8_lossy(decoded))
     })
 }
 

@@ -49,8 +49,8 @@ mod typo;
 
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
-use std::borrow::Cow;
 use std::cell::Cell;
+use std::sync::Arc;
 
 use crate::book::{Book, NodeId};
 use crate::code::{Key, System};
@@ -128,6 +128,11 @@ pub enum MatchField {
 }
 
 /// One search result.
+///
+/// `matched_text` shares the title's string when the title matched, and an inclusion term's
+/// with the book: a hit costs its caller three allocations (code, title, spans), not four or
+/// five. (A host's heap is often busy: each allocation a search makes shows in its latency;
+/// see BENCHMARKS.md, Round 9.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// Canonical spelling (`E11.9`, `0DTJ4ZZ`, `J1100`).
@@ -135,7 +140,7 @@ pub struct Hit {
     /// The code system.
     pub system: System,
     /// Official title.
-    pub title: String,
+    pub title: Arc<str>,
     /// Whether the code is valid on a claim.
     pub billable: bool,
     /// Relevance, higher is better; hits are sorted by it (then by the tie rules). 1000 exact
@@ -144,8 +149,9 @@ pub struct Hit {
     pub score: u32,
     /// Which field matched.
     pub matched: MatchField,
-    /// The text the spans refer to: the code, title, short title or inclusion term.
-    pub matched_text: String,
+    /// The text the spans refer to: the code, title (the same string as `title`), short title
+    /// or inclusion term.
+    pub matched_text: Arc<str>,
     /// Matched parts of `matched_text` as `[start, end)` offsets in Unicode scalar values
     /// (`char`s; Python string indices), sorted and not overlapping. The bindings convert them
     /// where a language counts otherwise (UTF-16 in JavaScript).
@@ -380,22 +386,24 @@ impl Book {
         let data = self.data();
         let n = data.nodes.at(c.node);
         let code = n.code();
-        let title = n.title().into_owned();
+        let title: Arc<str> = n.with_title(|t| Arc::from(t));
         let (matched, matched_text, spans) = match c.how {
             How::Code(prefix) => {
                 // ICD-10-CM codes are shown with a dot after the third character.
                 let shown = if n.system == System::Icd10cm && prefix > 3 { prefix + 1 } else { prefix };
                 let len = code.chars().count();
-                (MatchField::Code, code.clone(), vec![(0, shown.min(len))])
+                (MatchField::Code, Arc::from(code.as_str()), vec![(0, shown.min(len))])
             }
             How::Text(t) => {
-                // The title is decoded once, for the hit and, when it matched, its text.
-                let text: Cow<'_, str> = if t.meta.source > 0 {
-                    Cow::Borrowed(data.notes.get(&c.node).and_then(|v| v.get(t.meta.source as usize - 1)).map_or("", |(_, s)| s))
-                } else if t.field == Field::ShortTitle {
-                    n.short_title()
+                let text: Arc<str> = if t.meta.source > 0 {
+                    data.notes
+                        .get(&c.node)
+                        .and_then(|v| v.get(t.meta.source as usize - 1))
+                        .map_or_else(|| Arc::from(""), |(_, s)| s.clone())
+                } else if t.field == Field::ShortTitle && n.has_short_title() {
+                    n.with_short_title(|t| Arc::from(t))
                 } else {
-                    Cow::Borrowed(title.as_str())
+                    title.clone()
                 };
                 let field = match (t.abbreviation, t.field) {
                     (true, _) => MatchField::Abbreviation,
@@ -404,7 +412,7 @@ impl Book {
                     (_, Field::InclusionTerm) => MatchField::InclusionTerm,
                 };
                 let spans = spans(q, span_filter, &text, tok);
-                (field, text.into_owned(), spans)
+                (field, text, spans)
             }
         };
         Hit { code, system: n.system, title, billable: n.billable, score: c.score, matched, matched_text, spans }

@@ -166,7 +166,7 @@ fn exact_code_first_then_its_prefix_in_code_order() {
 fn code_spans_cover_the_typed_prefix_with_the_dot() {
     let b = book();
     let hits = b.search("i5020", &opts()).unwrap();
-    assert_eq!((hits[0].matched_text.as_str(), hits[0].spans.clone()), ("I50.20", vec![(0, 6)]));
+    assert_eq!((&*hits[0].matched_text, hits[0].spans.clone()), ("I50.20", vec![(0, 6)]));
     let hits = b.search("I502", &opts()).unwrap();
     assert_eq!(hits[1].code, "I50.20");
     assert_eq!(hits[1].spans, [(0, 5)]);
@@ -196,7 +196,7 @@ fn the_text_that_is_the_query_outranks_a_title_phrase() {
     let hits = b.search("hypertension", &opts()).unwrap();
     assert_eq!(hits[0].code, "I10", "{hits:#?}");
     assert_eq!(hits[0].matched, MatchField::InclusionTerm);
-    assert_eq!(hits[0].matched_text, "Hypertension (arterial) (benign) (essential) (malignant) (primary) (systemic)");
+    assert_eq!(&*hits[0].matched_text, "Hypertension (arterial) (benign) (essential) (malignant) (primary) (systemic)");
     assert_eq!(hits[0].spans, [(0, 12)]);
     // Then the title phrases, billable first at equal length: K76.6 before the header H40.05.
     let codes: Vec<_> = hits.iter().map(|h| h.code.as_str()).collect();
@@ -221,7 +221,7 @@ fn title_phrase_then_title_words_then_synonyms() {
     let hits = b.search("blood pressure", &opts()).unwrap();
     assert_eq!((hits[0].code.as_str(), hits[0].matched), ("R03.0", MatchField::Title));
     assert_eq!((hits[1].code.as_str(), hits[1].matched), ("I10", MatchField::InclusionTerm));
-    assert_eq!(hits[1].matched_text, "High blood pressure");
+    assert_eq!(&*hits[1].matched_text, "High blood pressure");
     assert_eq!(hits[1].spans, [(5, 19)]);
 }
 
@@ -232,7 +232,7 @@ fn short_title_words_count() {
     let hits = b.search("hypertensive w heart failure", &opts()).unwrap();
     assert_eq!(hits[0].code, "I11.0");
     assert_eq!(hits[0].matched, MatchField::ShortTitle);
-    assert_eq!(hits[0].matched_text, "Hypertensive heart disease w heart failure");
+    assert_eq!(&*hits[0].matched_text, "Hypertensive heart disease w heart failure");
     assert_eq!(hits[0].spans, [(0, 18), (27, 42)]);
     assert!(hits[0].score < 440, "below any title match");
     // Abbreviated short-title words that complete title words match the title.
@@ -306,7 +306,7 @@ fn inclusion_terms_and_abbreviations_are_synonyms() {
     let hits = b.search("CHF", &opts()).unwrap();
     assert_eq!(hits[0].code, "I50.9");
     assert_eq!(hits[0].matched, MatchField::Abbreviation);
-    assert_eq!(hits[0].matched_text, "Congestive heart failure NOS");
+    assert_eq!(&*hits[0].matched_text, "Congestive heart failure NOS");
     assert_eq!(hits[0].spans, [(0, 24)]);
     // HTN is in a short title literally, but means hypertension: I10 first.
     assert_eq!(top(&b, "htn")[0], "I10");
@@ -495,6 +495,20 @@ fn pruning_keeps_every_hit_on_the_small_book() {
 fn pruning_keeps_every_hit_on_the_default_book() {
     let b = Book::open_default().unwrap();
     assert_pruning_changes_nothing(&b, &relevance_queries(), &[(10, 0), (1, 0), (3, 2), (50, 0)]);
+}
+
+/// A hit whose title matched holds one string for its title and matched text, and an inclusion
+/// term's matched text is the book's own string (no copies to allocate).
+#[test]
+fn matched_text_shares_the_title_or_the_book_s_string() {
+    let b = book();
+    let hits = b.search("hypertensive heart", &opts()).unwrap();
+    let title = hits.iter().find(|h| h.matched == MatchField::Title).unwrap();
+    assert!(Arc::ptr_eq(&title.title, &title.matched_text));
+    let term = &b.search("high blood pressure", &opts()).unwrap()[0];
+    assert_eq!((term.code.as_str(), term.matched), ("I10", MatchField::InclusionTerm));
+    let again = &b.search("high blood pressure", &opts()).unwrap()[0];
+    assert!(Arc::ptr_eq(&term.matched_text, &again.matched_text));
 }
 
 /// The buffers a thread keeps from one search to the next change no hit: each query gives, after
