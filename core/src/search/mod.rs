@@ -477,7 +477,7 @@ impl Buffers {
 
     fn trim(&mut self) {
         self.scratch.trim();
-        if self.cands.capacity() > 4096 {
+        if self.cands.capacity() > rank::KEEP_ENTRIES {
             self.cands = Vec::new();
         }
         self.tok.trim();

@@ -66,7 +66,7 @@ pub(crate) struct TextHit {
 }
 
 /// Buffers of [`collect`], reused by the calls of one search and from one search to the next
-/// (see `Buffers` in the module above); `hits` holds the last call's matching texts.
+/// (the search module's `Buffers`); `hits` holds the last call's matching texts.
 #[derive(Default)]
 pub(crate) struct Scratch {
     pub hits: Vec<TextHit>,
@@ -81,9 +81,10 @@ pub(crate) struct Scratch {
     page: Page,
 }
 
-/// A [`Scratch`] buffer holding more than this many entries after a search is dropped rather
-/// than kept for the next one (a deep page or a long text may need more, once).
-const KEEP_ENTRIES: usize = 4096;
+/// A buffer holding more than this many entries after a search is dropped rather than kept for
+/// the next one (a page of up to 200 hits ranks at most 1,000 texts; a deep page needs more,
+/// once): a thread keeps well under 200 KiB between searches, a few KiB after pages of 10.
+pub(crate) const KEEP_ENTRIES: usize = 1024;
 
 impl Scratch {
     /// Drops the buffers a large search left large.
@@ -326,12 +327,12 @@ fn generators(index: &SearchIndex, s: &Slot, out: &mut Vec<Generator>, terms: &m
     terms.clear();
     terms.extend(s.exact);
     if let Some(r) = &s.prefix {
+        // The most frequent completions when there are too many.
+        let head = terms.len();
         terms.extend(r.clone());
-        let listed = terms.len() - usize::from(s.exact.is_some());
-        if listed > MAX_PREFIX_TERMS {
-            let range = &mut terms[usize::from(s.exact.is_some())..];
-            range.select_nth_unstable_by_key(MAX_PREFIX_TERMS, |&t| Reverse(index.df(t)));
-            terms.truncate(usize::from(s.exact.is_some()) + MAX_PREFIX_TERMS);
+        if terms.len() - head > MAX_PREFIX_TERMS {
+            terms[head..].select_nth_unstable_by_key(MAX_PREFIX_TERMS, |&t| Reverse(index.df(t)));
+            terms.truncate(head + MAX_PREFIX_TERMS);
         }
     }
     terms.extend(s.fuzzy.iter().map(|f| f.0));

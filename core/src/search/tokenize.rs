@@ -65,7 +65,7 @@ pub(crate) struct Tokens {
 impl Tokens {
     /// Drops the buffers that a long text left large (the tokens are kept between searches).
     pub fn trim(&mut self) {
-        if self.buf.capacity() > 4096 || self.list.capacity() > 1024 {
+        if self.buf.capacity() > 4096 || self.list.capacity() > super::rank::KEEP_ENTRIES {
             *self = Tokens::default();
         }
     }
