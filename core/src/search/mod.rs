@@ -130,9 +130,9 @@ pub enum MatchField {
 /// One search result.
 ///
 /// `matched_text` shares the title's string when the title matched, and an inclusion term's
-/// with the book: a hit costs its caller three allocations (code, title, spans), not four or
-/// five. (A host's heap is often busy: each allocation a search makes shows in its latency;
-/// see BENCHMARKS.md, Round 9.)
+/// with the book: a hit on words costs its caller three allocations (code, title, spans)
+/// rather than four, and a code hit four. (A host's heap is often busy: each allocation a
+/// search makes shows in its latency; see BENCHMARKS.md, Round 9.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// Canonical spelling (`E11.9`, `0DTJ4ZZ`, `J1100`).
