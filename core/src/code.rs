@@ -67,7 +67,7 @@ impl System {
     /// The official spelling of a key in this system: ICD-10-CM puts a dot after the third
     /// character (`E119` → `E11.9`); the other systems use the key as it is.
     pub fn display(self, key: &str) -> String {
-        if self == System::Icd10cm && key.len() > 3 && key.is_char_boundary(3) {
+        if self.dotted(key) {
             let mut s = String::with_capacity(key.len() + 1);
             s.push_str(&key[..3]);
             s.push('.');
@@ -78,10 +78,15 @@ impl System {
         }
     }
 
+    /// Whether the official spelling of `key` has a dot after its third character.
+    fn dotted(self, key: &str) -> bool {
+        self == System::Icd10cm && key.len() > 3 && key.is_char_boundary(3)
+    }
+
     /// Whether `text` is [`System::display`] of `key`, ignoring ASCII case (without building
     /// the display string).
     pub(crate) fn spells(self, key: &str, text: &str) -> bool {
-        let dotted = self == System::Icd10cm && key.len() > 3 && key.is_char_boundary(3);
+        let dotted = self.dotted(key);
         let (key, text) = (key.as_bytes(), text.as_bytes());
         if dotted {
             text.len() == key.len() + 1

@@ -155,19 +155,31 @@ impl<'a> NodeRef<'a> {
         }
     }
 
+    /// Where the title is in the node's text: (offset, length).
+    fn title_at(&self) -> (usize, usize) {
+        (self.node.key_len as usize, self.node.title_len as usize)
+    }
+
+    /// Where the short title is in the node's text (the title's place when it has none).
+    fn short_title_at(&self) -> (usize, usize) {
+        match self.node.short_len {
+            0 => self.title_at(),
+            len => (self.node.key_len as usize + self.node.title_len as usize, len as usize),
+        }
+    }
+
     /// Calls `f` with the official long title (see [`NodeRef::title`]), without making a
     /// string of it.
     pub fn with_title<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        self.text_with(self.node.key_len as usize, self.node.title_len as usize, f)
+        let (from, len) = self.title_at();
+        self.text_with(from, len, f)
     }
 
     /// Calls `f` with the official short title (see [`NodeRef::short_title`]), without making
     /// a string of it.
     pub fn with_short_title<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        if self.node.short_len == 0 {
-            return self.with_title(f);
-        }
-        self.text_with(self.node.key_len as usize + self.node.title_len as usize, self.node.short_len as usize, f)
+        let (from, len) = self.short_title_at();
+        self.text_with(from, len, f)
     }
 
     /// Normalised key (`E119`, `0DTJ4ZZ`, `J1100`); a chapter's number (`4`); a section's
@@ -178,15 +190,14 @@ impl<'a> NodeRef<'a> {
 
     /// The official long title.
     pub fn title(&self) -> Cow<'a, str> {
-        self.text(self.node.key_len as usize, self.node.title_len as usize)
+        let (from, len) = self.title_at();
+        self.text(from, len)
     }
 
     /// The official short title (the title when the source has no shorter one).
     pub fn short_title(&self) -> Cow<'a, str> {
-        if self.node.short_len == 0 {
-            return self.title();
-        }
-        self.text(self.node.key_len as usize + self.node.title_len as usize, self.node.short_len as usize)
+        let (from, len) = self.short_title_at();
+        self.text(from, len)
     }
 
     /// The shared code and title of a node with children (see [`BookData::finish`]).
