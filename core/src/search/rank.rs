@@ -99,7 +99,7 @@ impl Scratch {
         trim(&mut self.nodes);
         trim(&mut self.terms);
         trim(&mut self.heap);
-        if self.options.len() > super::MAX_QUERY_WORDS || self.options.iter().any(|o| o.capacity() > KEEP_ENTRIES) {
+        if self.options.iter().any(|o| o.capacity() > KEEP_ENTRIES) {
             self.options = Vec::new();
         }
         self.gens.clear();
