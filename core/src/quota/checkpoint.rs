@@ -22,7 +22,10 @@
 //! - A bound on WAL growth: if the WAL still reaches [`FALLBACK_FACTOR`] times the threshold
 //!   (the thread starved of CPU, or gone), the committing caller checkpoints itself, as SQLite's
 //!   autocheckpoint would; at most once per threshold's worth of new frames, since a reader that
-//!   holds an old snapshot can keep any checkpoint from completing.
+//!   holds an old snapshot can keep any checkpoint from completing. This is not a hard bound:
+//!   the caller's `PASSIVE` checkpoint gives up at once while the thread's round runs, so the
+//!   WAL also holds what is committed during that round (16 times the threshold was seen with
+//!   the thread short of CPU).
 //! - Errors in the thread are ignored: a checkpoint is crash-safe in SQLite (an interrupted one
 //!   is redone from the WAL), so a failed one only leaves the WAL longer.
 //! - The store's `Drop` unhooks the WAL, stops and joins the thread.
@@ -84,6 +87,12 @@ impl Wal {
     pub(super) fn rounds_done(&self, copied: i64) -> bool {
         let frames = self.frames.load(Ordering::Relaxed);
         frames.saturating_sub(copied) <= CATCH_UP_FRAMES || frames >= self.threshold.saturating_mul(FALLBACK_FACTOR - 1)
+    }
+
+    /// Whether the thread was woken and has not finished its round yet.
+    #[cfg(test)]
+    pub(super) fn round_pending(&self) -> bool {
+        self.requested.load(Ordering::Acquire)
     }
 
     /// Whether the caller, after its commit, should checkpoint itself: the WAL is past
@@ -194,10 +203,12 @@ fn run(wal: &Wal, own: &Connection, writer: &Mutex<Writer>) {
         // ...then the rest, with this process's writers held off, so that the checkpoint
         // completes and the next commit restarts the WAL from its beginning. The callers wait
         // for this step (two fsyncs and the copy of the last frames), not for the rounds.
+        // The round is served before the writers go on, so that the first commit past the
+        // threshold after it wakes the thread again.
         let writers = writer.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = checkpoint(own, "FULL");
-        drop(writers);
         wal.requested.store(false, Ordering::Release);
+        drop(writers);
     }
 }
 
