@@ -274,6 +274,31 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("fts5 {q:?}"), |b| b.iter(|| fts.search(black_box(q), &opts, 10)));
     }
     g.finish();
+
+    // Hostile input: what the unit tests check for results and errors, timed here. The last
+    // four are the most work a query can ask for within the limits (`MAX_QUERY_BYTES`,
+    // `MAX_QUERY_WORDS`): every word misspelt (typo walks), or every word common.
+    let misspelt = (0..32).map(|i| format!("hypertensoin{i:02}x")).collect::<Vec<_>>().join(" ");
+    let hostile: [(&str, String); 12] = [
+        ("empty", String::new()),
+        ("punctuation", "...,,,;;--''".into()),
+        ("control characters", "\u{0}\u{1}\u{7f}\u{1b}[31m".into()),
+        ("emoji", "😀🔥🎉".into()),
+        ("function words", "of the and".into()),
+        ("10 KB (error)", "a".repeat(10 * 1024)),
+        ("1,000 words (error)", "heart ".repeat(1000)),
+        ("one word of 1,024 bytes", "a".repeat(1024)),
+        ("32 misspelt words", misspelt[..misspelt.len().min(1024)].to_string()),
+        ("32 common words", "heart ".repeat(32)),
+        ("32 one-letter prefixes", "a ".repeat(32)),
+        ("32 two-letter prefixes", "ab ".repeat(32)),
+    ];
+    let mut g = c.benchmark_group("search_hostile");
+    let opts = SearchOptions { limit: 10, ..SearchOptions::default() };
+    for (name, q) in &hostile {
+        g.bench_function(*name, |b| b.iter(|| book.search(black_box(q), &opts)));
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -56,6 +56,11 @@ impl Slot {
     fn last(&self) -> bool {
         self.prefix.is_some()
     }
+
+    /// Whether no term satisfies the slot, so that no text satisfies the query.
+    fn is_dead(&self) -> bool {
+        self.exact.is_none() && self.prefix.is_none() && self.alts.is_empty() && self.fuzzy.is_empty()
+    }
 }
 
 /// A parsed query.
@@ -128,6 +133,8 @@ pub(crate) fn typo_budget(word: &str) -> u8 {
 /// edits within their budget (the longest words first, at most `MAX_FUZZY_WORDS` words).
 /// Called with 1 and then, when one-edit matches do not fill the page, with 2: a text with two
 /// edits always ranks below one with one, so the costlier two-edit search is needed only then.
+/// Stops once a word is left that nothing satisfies (every word must match, so no text can):
+/// a query of misspelt gibberish costs one typo search, not one per word.
 pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query, max_edits: u8) {
     q.fuzzy = true;
     // Every word of 3 letters or more may now be a prefix too ("osteoarth knee", where
@@ -140,10 +147,17 @@ pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query, max_edits: u8) {
             }
         }
     }
-    for i in fuzzy_words(q) {
+    let fuzzy = fuzzy_words(q);
+    if q.slots.iter().enumerate().any(|(i, s)| s.is_dead() && !fuzzy.contains(&i)) {
+        return;
+    }
+    for i in fuzzy {
         let slot = &mut q.slots[i];
         let d = typo_budget(&slot.word).min(max_edits);
         if d <= slot.fuzzy_edits {
+            if slot.is_dead() {
+                return;
+            }
             continue;
         }
         slot.fuzzy_edits = d;
@@ -158,6 +172,9 @@ pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query, max_edits: u8) {
         found.sort_unstable_by_key(|f| f.2);
         slot.fuzzy = found.iter().map(|f| (f.2, f.0)).collect();
         slot.fuzzy_words = found.into_iter().map(|f| f.3).collect();
+        if slot.is_dead() {
+            return;
+        }
     }
 }
 

@@ -298,6 +298,28 @@ fn typos_are_tolerated_by_length_and_rank_below_exact() {
 }
 
 #[test]
+fn typo_searches_stop_at_a_word_nothing_satisfies() {
+    let b = book();
+    let index = b.search_index();
+    let expanded = |query: &str| {
+        let mut q = query::parse(index, query, &mut tokenize::Tokens::default()).unwrap();
+        query::add_fuzzy(index, &mut q, 2);
+        q.slots.iter().map(|s| (s.word.clone(), s.fuzzy_edits)).collect::<Vec<_>>()
+    };
+    // The longest word first: it has expansions, and so does the next.
+    assert_eq!(expanded("hypertenson failre"), [("hypertenson".into(), 2), ("failre".into(), 1)]);
+    // Gibberish (longest, so searched first) has none, and no text can match: the other words
+    // are not searched.
+    assert_eq!(
+        expanded("hypertenson xqzvwkjhgfdpl failre"),
+        [("hypertenson".into(), 0), ("xqzvwkjhgfdpl".into(), 2), ("failre".into(), 0)]
+    );
+    // Nor when the dead word has no typo budget.
+    assert_eq!(expanded("hypertenson xq failre"), [("hypertenson".into(), 0), ("xq".into(), 0), ("failre".into(), 0)]);
+    assert!(top(&b, "hypertenson xqzvwkjhgfdpl failre").is_empty());
+}
+
+#[test]
 fn inclusion_terms_and_abbreviations_are_synonyms() {
     let b = book();
     let hits = b.search("high blood pressure", &opts()).unwrap();
