@@ -1,5 +1,5 @@
 // Shared by the Node tests: the book under test, the repository's case files, name mapping.
-import { readFileSync, existsSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -15,10 +15,9 @@ export function openBook() {
   return path ? codelookup.open(path) : codelookup.open()
 }
 
-/** A cross-language case file of tests/cases/, or null when it does not exist (yet). */
+/** A cross-language case file of tests/cases/ (a missing one fails the suite). */
 export function cases(name) {
-  const file = join(repoDir, 'tests', 'cases', name)
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null
+  return JSON.parse(readFileSync(join(repoDir, 'tests', 'cases', name), 'utf8'))
 }
 
 /** `short_title` -> `shortTitle`: the case files use the core's field names. */

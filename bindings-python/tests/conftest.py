@@ -16,11 +16,8 @@ CASES = Path(__file__).resolve().parents[2] / "tests" / "cases"
 
 
 def load_cases(name):
-    """The parsed case file tests/cases/NAME, or None when it does not exist (yet)."""
-    path = CASES / name
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The parsed case file tests/cases/NAME (a missing one fails the suite)."""
+    return json.loads((CASES / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

@@ -120,7 +120,6 @@ def first_accepted(book, case, depth):
     return None
 
 
-@pytest.mark.skipif(SEARCH is None, reason="tests/cases/search.json does not exist yet")
 def test_relevance_set_is_well_formed():
     assert len(SEARCH_CASES) >= 80
     per = {}
@@ -132,7 +131,6 @@ def test_relevance_set_is_well_formed():
         assert per.get(cat, 0) >= 10, (cat, per)
 
 
-@pytest.mark.skipif(SEARCH is None, reason="tests/cases/search.json does not exist yet")
 @pytest.mark.parametrize("case", SEARCH_CASES, ids=[f"{c['category']}:{c['query']}" for c in SEARCH_CASES])
 def test_search_case(book, case):
     rank = first_accepted(book, case, 10)
