@@ -12,7 +12,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::book::Book;
-use crate::error::or_throw;
+use crate::error::{or_throw, whole};
 use crate::record::{convert, date, parse_date};
 
 /// One line of a claim as an object (`checkClaim` also takes the string `'20610x2-RT-59'`).
@@ -205,16 +205,15 @@ fn claim_line(line: Either<String, ClaimLine>) -> codelookup::Result<core::Claim
         Either::B(ClaimLine { code, units, modifiers }) => {
             let units = match units {
                 None => 1,
-                // Zero is the core's to refuse; fractions, negatives, NaN and numbers beyond
-                // u32 are refused here.
-                Some(u) if u.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&u) => u as u32,
-                Some(u) => {
-                    let shown: String = code.chars().take(40).collect();
-                    return Err(CoreError::InvalidArgument(format!(
-                        "line {shown:?}: units must be a whole number from 1 to {}, not {u}",
-                        u32::MAX
-                    )));
-                }
+                // Zero is the core's to refuse.
+                Some(u) => match whole("units", u, u32::MAX.into()) {
+                    Ok(u) => u32::try_from(u).unwrap_or(u32::MAX),
+                    Err(CoreError::InvalidArgument(why)) => {
+                        let shown: String = code.chars().take(40).collect();
+                        return Err(CoreError::InvalidArgument(format!("line {shown:?}: {why}")));
+                    }
+                    Err(e) => return Err(e),
+                },
             };
             core::ClaimLine::new(&code, units, modifiers.as_deref().unwrap_or_default())
         }

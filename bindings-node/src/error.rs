@@ -66,6 +66,24 @@ fn message(err: &Error) -> String {
     msg
 }
 
+/// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A whole number from JavaScript (a count, a page size, a chapter, milliseconds), at most
+/// `max` (which is at most [`MAX_SAFE_INTEGER`]). JavaScript has only doubles, and napi's
+/// integer conversions would silently truncate `1.5` to 1 (and wrap `-1` into a `u32`), so the
+/// binding takes an `f64` and refuses fractions, negatives, NaN and infinities with the core's
+/// `INVALID_ARGUMENT`.
+pub fn whole(what: &str, n: f64, max: u64) -> codelookup::Result<u64> {
+    if n.fract() != 0.0 || n < 0.0 {
+        return Err(Error::InvalidArgument(format!("{what} must be a whole number, 0 or more, not {n}")));
+    }
+    if n > max as f64 {
+        return Err(Error::InvalidArgument(format!("{what} must be at most {max}, not {n}")));
+    }
+    Ok(n as u64)
+}
+
 /// A count for JavaScript: counts never exceed 2^63 - 1 in the core; JS numbers are exact up
 /// to 2^53, which no real count reaches.
 pub fn count(n: u64) -> i64 {

@@ -10,7 +10,7 @@ use codelookup::quota as core;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::error::{count, or_throw};
+use crate::error::{count, or_throw, whole, MAX_SAFE_INTEGER};
 use crate::tasks::{DecisionTask, DecisionsTask, LedgerTask, UsageTask, Work};
 
 /// One plan of a `Quota`: how many code page views a subject on it may use per window.
@@ -20,7 +20,7 @@ pub struct PlanSpec {
     /// The plan's name, as passed to `setPlan`.
     pub name: String,
     /// Views allowed per window; `null` or omitted: unlimited.
-    pub limit: Option<Either<i64, Null>>,
+    pub limit: Option<Either<f64, Null>>,
     /// `lifetime` (the default), `day`, `month` (UTC), or `day:ZONE`, `month:ZONE` with an
     /// IANA zone such as `America/New_York`.
     pub window: Option<String>,
@@ -42,7 +42,7 @@ pub struct QuotaOptions {
     pub free_reviews: Option<bool>,
     /// How long a call waits for another connection's write lock before throwing
     /// `STORAGE_ERROR`, in milliseconds (default 5000).
-    pub busy_timeout_ms: Option<u32>,
+    pub busy_timeout_ms: Option<f64>,
     /// `normal` (the default: a committed decision survives a crash of the process) or `full`
     /// (an fsync per decision: it also survives a power loss).
     #[napi(ts_type = "'normal' | 'full'")]
@@ -241,16 +241,11 @@ fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// A JS count argument as a core count; a negative one is the core's `INVALID_ARGUMENT`.
-fn non_negative(what: &str, n: i64) -> codelookup::Result<u64> {
-    u64::try_from(n).map_err(|_| codelookup::Error::InvalidArgument(format!("{what} must be 0 or more, not {n}")))
-}
-
 /// Opens the quota file with the options' store settings and plans.
 fn open(path: &str, options: QuotaOptions) -> codelookup::Result<core::Quota> {
     let mut store = core::SqliteOptions::default();
     if let Some(ms) = options.busy_timeout_ms {
-        store.busy_timeout = Duration::from_millis(ms.into());
+        store.busy_timeout = Duration::from_millis(whole("busyTimeoutMs", ms, MAX_SAFE_INTEGER)?);
     }
     store.synchronous = match options.synchronous.as_deref() {
         None | Some("normal") => core::Synchronous::Normal,
@@ -282,7 +277,7 @@ fn plans(options: QuotaOptions) -> codelookup::Result<core::Plans> {
 
 fn plan(spec: PlanSpec) -> codelookup::Result<core::Plan> {
     let PlanSpec { name, limit, window, hint } = spec;
-    let limit = nullable(limit).map(|l| non_negative("a plan limit", l)).transpose()?;
+    let limit = nullable(limit).map(|l| whole("a plan limit", l, MAX_SAFE_INTEGER)).transpose()?;
     let hint = nullable(hint);
     let window = match window {
         Some(w) => w.parse()?,
@@ -429,14 +424,16 @@ impl Quota {
 
     /// Gives the subject `extraViews` more views in the current window.
     #[napi(catch_unwind, strict)]
-    pub fn grant(&self, env: &Env, subject: String, extra_views: i64) -> Result<Usage> {
-        self.run(env, |q| q.grant(&subject, non_negative("extraViews", extra_views)?)).map(Usage::from)
+    pub fn grant(&self, env: &Env, subject: String, extra_views: f64) -> Result<Usage> {
+        self.run(env, |q| q.grant(&subject, whole("extraViews", extra_views, MAX_SAFE_INTEGER)?)).map(Usage::from)
     }
 
     /// Like `grant`, on the libuv pool.
     #[napi(strict)]
-    pub fn grant_async(&self, subject: String, extra_views: i64) -> AsyncTask<UsageTask> {
-        AsyncTask::new(UsageTask(self.spawn(move |q| q.grant(&subject, non_negative("extraViews", extra_views)?).map(Usage::from))))
+    pub fn grant_async(&self, subject: String, extra_views: f64) -> AsyncTask<UsageTask> {
+        AsyncTask::new(UsageTask(
+            self.spawn(move |q| q.grant(&subject, whole("extraViews", extra_views, MAX_SAFE_INTEGER)?).map(Usage::from)),
+        ))
     }
 
     /// Starts the subject afresh: used views, grants and unlocks back to zero; plan kept.

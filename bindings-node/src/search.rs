@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::book::Book;
 use crate::code::{parse_systems, System};
-use crate::error::or_throw;
+use crate::error::{or_throw, whole, MAX_SAFE_INTEGER};
 use crate::record::parse_date;
 use crate::tasks::{HitsTask, Work};
 
@@ -26,13 +26,13 @@ pub struct SearchOptions {
     /// begins with the second is inside (`['E08', 'E13']` holds `E13.9`).
     pub range: Option<(String, String)>,
     /// Only codes of this ICD-10-CM chapter (1 to 22).
-    pub chapter: Option<i64>,
+    pub chapter: Option<f64>,
     /// Only codes valid on a claim with this date of service, `"YYYY-MM-DD"`.
     pub date: Option<String>,
     /// Hits per page, at most 1000 (default 20).
-    pub limit: Option<i64>,
+    pub limit: Option<f64>,
     /// Hits to skip, at most 10000 (default 0).
-    pub offset: Option<i64>,
+    pub offset: Option<f64>,
 }
 
 /// The field of a code that a hit matched: the `code` itself (exact or prefix), the `title`,
@@ -118,7 +118,10 @@ fn options(options: Option<SearchOptions>) -> codelookup::Result<core::SearchOpt
         },
         range,
         chapter: chapter
-            .map(|c| u8::try_from(c).map_err(|_| CoreError::InvalidArgument(format!("unknown chapter {c} (1 to 22)"))))
+            .map(|c| {
+                let c = whole("chapter", c, MAX_SAFE_INTEGER)?;
+                u8::try_from(c).map_err(|_| CoreError::InvalidArgument(format!("unknown chapter {c} (1 to 22)")))
+            })
             .transpose()?,
         date: date.as_deref().map(parse_date).transpose()?,
         limit: count("limit", limit)?.unwrap_or(defaults.limit),
@@ -126,9 +129,9 @@ fn options(options: Option<SearchOptions>) -> codelookup::Result<core::SearchOpt
     })
 }
 
-/// A page size or offset; a negative one is the core's `INVALID_ARGUMENT`.
-fn count(what: &str, n: Option<i64>) -> codelookup::Result<Option<usize>> {
-    n.map(|n| usize::try_from(n).map_err(|_| CoreError::InvalidArgument(format!("{what} must be 0 or more, not {n}")))).transpose()
+/// A page size or offset (the core checks the maximum).
+fn count(what: &str, n: Option<f64>) -> codelookup::Result<Option<usize>> {
+    n.map(|n| whole(what, n, MAX_SAFE_INTEGER).map(|n| usize::try_from(n).unwrap_or(usize::MAX))).transpose()
 }
 
 fn search(book: &codelookup::Book, query: &str, opts: Option<SearchOptions>) -> codelookup::Result<Vec<Hit>> {

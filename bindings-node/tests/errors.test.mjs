@@ -72,6 +72,14 @@ test('INVALID_ARGUMENT and STORAGE_ERROR from the quota', () => {
   assert.equal(thrown(() => quota.view('', 'E11.9')).code, 'INVALID_ARGUMENT')
   assert.equal(thrown(() => quota.setPlan('s', 'platinum')).code, 'INVALID_ARGUMENT')
   assert.equal(thrown(() => quota.grant('s', -1)).code, 'INVALID_ARGUMENT')
+  // JavaScript numbers that are not whole are refused, not truncated.
+  const fraction = thrown(() => quota.grant('s', 2.5))
+  assert.equal(fraction.code, 'INVALID_ARGUMENT')
+  assert.match(fraction.message, /extraViews must be a whole number, 0 or more, not 2\.5/)
+  assert.equal(quota.usage('s').granted, 0)
+  for (const options of [{ plans: [{ name: 'a', limit: 5.5 }] }, { plans: [{ name: 'a', limit: -1 }] }, { busyTimeoutMs: -1 }, { busyTimeoutMs: 1.5 }]) {
+    assert.equal(thrown(() => new codelookup.Quota(':memory:', options)).code, 'INVALID_ARGUMENT', JSON.stringify(options))
+  }
   assert.equal(thrown(() => new codelookup.Quota(':memory:', { plans: [{ name: 'a', window: 'fortnight' }] })).code, 'INVALID_ARGUMENT')
   assert.equal(thrown(() => new codelookup.Quota(':memory:', { defaultPlan: 'nope' })).code, 'INVALID_ARGUMENT')
   assert.equal(thrown(() => new codelookup.Quota(':memory:', { synchronous: 'sometimes' })).code, 'INVALID_ARGUMENT')

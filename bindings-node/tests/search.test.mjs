@@ -53,7 +53,7 @@ test('options: systems, billable, limit, offset, range, chapter, date', () => {
 })
 
 test('search errors have codes; wrong types are TypeErrors', async () => {
-  for (const opts of [{ limit: 1001 }, { limit: -1 }, { offset: -5 }, { offset: 10001 }, { chapter: 99 }, { chapter: 400 }, { date: '2024-13-01' }, { date: 'yesterday' }, { range: ['E11', '??'] }]) {
+  for (const opts of [{ limit: 1001 }, { limit: -1 }, { offset: -5 }, { offset: 10001 }, { limit: 1.5 }, { limit: NaN }, { limit: Infinity }, { offset: 2.5 }, { chapter: 99 }, { chapter: 400 }, { chapter: 9.5 }, { date: '2024-13-01' }, { date: 'yesterday' }, { range: ['E11', '??'] }]) {
     const err = thrown(() => book.search('diabetes', opts))
     assert.equal(err.code, 'INVALID_ARGUMENT', `${JSON.stringify(opts)}: ${err.message}`)
     await assert.rejects(book.searchAsync('diabetes', opts), { code: 'INVALID_ARGUMENT' })

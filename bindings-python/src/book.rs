@@ -374,7 +374,7 @@ impl PyBook {
         limit: i64,
         offset: i64,
         range: Option<(String, String)>,
-        chapter: Option<u8>,
+        chapter: Option<i64>,
         date: Option<chrono::NaiveDate>,
     ) -> PyResult<Bound<'py, PyList>> {
         crate::search::search(py, self, query, systems, billable, limit, offset, range, chapter, date)

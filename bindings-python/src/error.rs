@@ -156,6 +156,12 @@ pub static ALL: [(&str, &ExceptionClass); 10] = [
     ("FileError", &FILE_ERROR),
 ];
 
+/// A count argument (a page size, an offset, views): Python passes any `int`, and a negative one
+/// is the core's `INVALID_ARGUMENT`, as in Node (not pyo3's `OverflowError`).
+pub fn non_negative(name: &str, v: i64) -> PyResult<u64> {
+    u64::try_from(v).map_err(|_| to_py_err(Error::InvalidArgument(format!("{name} must be 0 or more, not {v}"))))
+}
+
 /// Converts a core error into the matching Python exception, with its attributes set.
 pub fn to_py_err(err: Error) -> PyErr {
     Python::attach(|py| build(py, err).unwrap_or_else(|e| e))

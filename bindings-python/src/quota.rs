@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::book::{parse_system, text, PyBook};
-use crate::error::{to_py_err, IntoPyResult};
+use crate::error::{non_negative, to_py_err, IntoPyResult};
 use crate::record::{record_class, Pickle, PyCodeRecord};
 
 impl Pickle for Decision {
@@ -146,7 +146,8 @@ pub struct PyPlan {
 impl PyPlan {
     #[new]
     #[pyo3(signature = (name, limit=None, window="lifetime".to_string(), hint=None), text_signature = "(name, limit=None, window='lifetime', hint=None)")]
-    fn new(name: String, limit: Option<u64>, window: String, hint: Option<String>) -> PyResult<Self> {
+    fn new(name: String, limit: Option<i64>, window: String, hint: Option<String>) -> PyResult<Self> {
+        let limit = limit.map(|l| non_negative("limit", l)).transpose()?;
         let window: Window = window.parse().py_err()?;
         Ok(PyPlan { inner: Plan { name, limit, window, hint } })
     }
@@ -351,7 +352,8 @@ impl PyQuota {
     }
 
     /// Gives the subject `extra_views` more views in the current window; returns its `Usage`.
-    fn grant(&self, py: Python<'_>, subject: String, extra_views: u64) -> PyResult<PyUsage> {
+    fn grant(&self, py: Python<'_>, subject: String, extra_views: i64) -> PyResult<PyUsage> {
+        let extra_views = non_negative("extra_views", extra_views)?;
         self.run(py, |q| q.grant(&subject, extra_views)).map(PyUsage::from)
     }
 

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
 use crate::book::{text, PyBook};
-use crate::error::{to_py_err, IntoPyResult};
+use crate::error::{non_negative, to_py_err, IntoPyResult};
 use crate::record::{record_class, Convert, Pickle};
 
 impl Convert for MatchField {
@@ -94,13 +94,14 @@ pub(crate) fn search<'py>(
     limit: i64,
     offset: i64,
     range: Option<(String, String)>,
-    chapter: Option<u8>,
+    chapter: Option<i64>,
     date: Option<NaiveDate>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let count = |name: &str, v: i64| {
-        usize::try_from(v).map_err(|_| to_py_err(codelookup::Error::InvalidArgument(format!("{name} must be 0 or more, not {v}"))))
-    };
+    let count = |name: &str, v: i64| non_negative(name, v).map(|v| usize::try_from(v).unwrap_or(usize::MAX));
     let (limit, offset) = (count("limit", limit)?, count("offset", offset)?);
+    let chapter = chapter
+        .map(|c| u8::try_from(c).map_err(|_| to_py_err(codelookup::Error::InvalidArgument(format!("unknown chapter {c} (1 to 22)")))))
+        .transpose()?;
     // `..Default::default()`: an option added to the core keeps its default here until bound.
     #[allow(clippy::needless_update)]
     let options = SearchOptions { systems: parse_systems(systems)?, billable, range, chapter, date, limit, offset, ..Default::default() };

@@ -66,6 +66,33 @@ def test_invalid_argument(book):
         codelookup.Plan("daily", 3, window="fortnight")
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda book: book.search("diabetes", offset=-5),
+        lambda book: book.search("diabetes", chapter=400),
+        lambda book: book.search("diabetes", chapter=-1),
+        lambda book: codelookup.Plan("daily", -1),
+        lambda book: codelookup.Quota(":memory:").grant("s", -1),
+    ],
+    ids=["offset", "chapter too big", "chapter negative", "plan limit", "grant"],
+)
+def test_negative_or_out_of_range_numbers_are_invalid_arguments(book, call):
+    """As in Node: the core's INVALID_ARGUMENT, not pyo3's OverflowError."""
+    with pytest.raises(codelookup.InvalidArgument) as info:
+        call(book)
+    assert info.value.kind == "INVALID_ARGUMENT"
+
+
+def test_floats_are_type_errors_not_truncated(book):
+    with pytest.raises(TypeError):
+        book.search("diabetes", limit=1.5)
+    q = codelookup.Quota(":memory:")
+    with pytest.raises(TypeError):
+        q.grant("s", 2.5)
+    assert q.usage("s").granted == 0
+
+
 def test_book_error(tmp_path):
     with pytest.raises(codelookup.BookError):
         codelookup.open(tmp_path / "missing.book")
