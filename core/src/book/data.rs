@@ -151,7 +151,7 @@ impl<'a> NodeRef<'a> {
         let bytes = self.bytes(from, len);
         match (&self.nodes.packer, self.node.packed) {
             (Some(packer), true) => unpack_with(packer, bytes, f),
-            _ => f(&String::from_utf8_lossy(bytes)),
+            _ => with_str(bytes, f),
         }
     }
 
@@ -246,8 +246,18 @@ fn unpack_with<R>(packer: &fsst::Compressor, bytes: &[u8], f: impl FnOnce(&str) 
         let decoded = scratch.spare_capacity_mut().get(..len).unwrap_or_default();
         // SAFETY: `decompress_into` initialised the first `len` bytes of the spare capacity.
         let decoded: &[u8] = unsafe { &*(decoded as *const [std::mem::MaybeUninit<u8>] as *const [u8]) };
-        f(&String::from_utf8_lossy(decoded))
+        with_str(decoded, f)
     })
+}
+
+/// `bytes` as `&str` passed to `f`: the arena holds UTF-8 (checked when it was built), so this
+/// is `str::from_utf8`'s quick check (ASCII a word at a time); the lossy copy only matters for
+/// a book damaged in memory, and never panics.
+fn with_str<R>(bytes: &[u8], f: impl FnOnce(&str) -> R) -> R {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => f(s),
+        Err(_) => f(&String::from_utf8_lossy(bytes)),
+    }
 }
 
 /// Every node of a book in tabular order, with one text arena for all keys and titles (one
