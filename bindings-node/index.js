@@ -4,7 +4,9 @@
 // The one thing added here: napi-rs reports an argument of the wrong type (a number where a
 // string is expected, an object field of the wrong type...) as a plain Error with codes such
 // as `StringExpected`; each exported function and method is wrapped so that these are thrown
-// as TypeError with code ERR_INVALID_ARG_TYPE, as Node's own APIs do. Everything else,
+// as TypeError with code ERR_INVALID_ARG_TYPE, as Node's own APIs do, with the call's name in
+// front of napi-rs' message ("Book.search: Expect value to be String, but received Number").
+// Everything else,
 // including every core error and its `code`, comes from the addon unchanged (see
 // src/error.rs).
 'use strict'
@@ -67,9 +69,9 @@ const ARG_TYPE_STATUSES = new Set([
   'DetachableArraybufferExpected',
 ])
 
-function asTypeError(err) {
+function asTypeError(err, call) {
   if (err instanceof Error && !(err instanceof TypeError) && ARG_TYPE_STATUSES.has(err.code)) {
-    const typeError = new TypeError(err.message)
+    const typeError = new TypeError(`${call}: ${err.message}`)
     typeError.code = 'ERR_INVALID_ARG_TYPE'
     return typeError
   }
@@ -78,22 +80,22 @@ function asTypeError(err) {
 
 // Four parameters cover every call of the API; napi-rs reads a missing argument and an
 // explicit `undefined` alike.
-function wrap(fn) {
+function wrap(fn, call) {
   return function (a, b, c, d) {
     try {
       return fn.call(this, a, b, c, d)
     } catch (err) {
-      throw asTypeError(err)
+      throw asTypeError(err, call)
     }
   }
 }
 
-function wrapClass(cls) {
+function wrapClass(cls, className) {
   const proto = cls.prototype
   for (const name of Object.getOwnPropertyNames(proto)) {
     const desc = Object.getOwnPropertyDescriptor(proto, name)
     if (name !== 'constructor' && typeof desc.value === 'function') {
-      Object.defineProperty(proto, name, { ...desc, value: wrap(desc.value) })
+      Object.defineProperty(proto, name, { ...desc, value: wrap(desc.value, `${className}.${name}`) })
     }
   }
   // `new Book(...)`, `new Quota(...)`: the same class (so `instanceof` holds for instances
@@ -103,18 +105,18 @@ function wrapClass(cls) {
       try {
         return Reflect.construct(target, args, newTarget)
       } catch (err) {
-        throw asTypeError(err)
+        throw asTypeError(err, `new ${className}`)
       }
     },
   })
 }
 
-const Book = wrapClass(native.Book)
-const Quota = wrapClass(native.Quota)
+const Book = wrapClass(native.Book, 'Book')
+const Quota = wrapClass(native.Quota, 'Quota')
 
 module.exports = {
   Book,
   Quota,
-  open: wrap(native.open),
-  openAsync: wrap(native.openAsync),
+  open: wrap(native.open, 'open'),
+  openAsync: wrap(native.openAsync, 'openAsync'),
 }

@@ -133,11 +133,17 @@ test('wrong argument types throw TypeError', () => {
     const err = thrown(call)
     assert.ok(err instanceof TypeError, `${call}: ${err}`)
     assert.equal(err.code, 'ERR_INVALID_ARG_TYPE', `${call}`)
+    assert.match(err.message, /^(Book\.\w+|Quota\.\w+|new Book|new Quota|open|openAsync): \S/, `${call}`)
   }
+  // The message names the call.
+  assert.match(thrown(() => book.lookup(5)).message, /^Book\.lookup: /)
+  assert.match(thrown(() => codelookup.open(42)).message, /^open: /)
+  assert.match(thrown(() => new codelookup.Quota(42)).message, /^new Quota: /)
   const quota = new codelookup.Quota(':memory:')
   for (const call of [() => quota.view(1, 'E11.9'), () => quota.grant('s', 'five'), () => quota.viewAsync('s')]) {
     assert.ok(thrown(call) instanceof TypeError, `${call}`)
   }
+  assert.match(thrown(() => quota.grant('s', 'five')).message, /^Quota\.grant: /)
   quota.close()
 })
 
