@@ -79,7 +79,7 @@ impl System {
     }
 
     /// Whether the official spelling of `key` has a dot after its third character.
-    fn dotted(self, key: &str) -> bool {
+    pub(crate) fn dotted(self, key: &str) -> bool {
         self == System::Icd10cm && key.len() > 3 && key.is_char_boundary(3)
     }
 

@@ -389,8 +389,9 @@ impl Book {
         let title: Arc<str> = n.with_title(|t| Arc::from(t));
         let (matched, matched_text, spans) = match c.how {
             How::Code(prefix) => {
-                // ICD-10-CM codes are shown with a dot after the third character.
-                let shown = if n.system == System::Icd10cm && prefix > 3 { prefix + 1 } else { prefix };
+                // The span covers the dot the official spelling puts inside the typed prefix.
+                let dotted = n.system.dotted(n.key().get(..prefix).unwrap_or_default());
+                let shown = prefix + usize::from(dotted);
                 let len = code.chars().count();
                 (MatchField::Code, Arc::from(code.as_str()), vec![(0, shown.min(len))])
             }

@@ -154,28 +154,30 @@ pub(crate) fn add_fuzzy(index: &SearchIndex, q: &mut Query, max_edits: u8) {
     for i in fuzzy {
         let slot = &mut q.slots[i];
         let d = typo_budget(&slot.word).min(max_edits);
-        if d <= slot.fuzzy_edits {
-            if slot.is_dead() {
-                return;
-            }
-            continue;
+        if d > slot.fuzzy_edits {
+            expand(index, slot, d);
         }
-        slot.fuzzy_edits = d;
-        let mut found: Vec<(u8, u32, TermId, String)> = index
-            .near(&slot.word, d, slot.last(), MAX_FUZZY_SCAN)
-            .into_iter()
-            .filter(|&(term, _, _)| Some(term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(&term)))
-            .map(|(term, e, word)| (e, index.df(term), term, word))
-            .collect();
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        found.truncate(MAX_FUZZY_TERMS);
-        found.sort_unstable_by_key(|f| f.2);
-        slot.fuzzy = found.iter().map(|f| (f.2, f.0)).collect();
-        slot.fuzzy_words = found.into_iter().map(|f| f.3).collect();
         if slot.is_dead() {
             return;
         }
     }
+}
+
+/// Gives a slot the typo expansions of at most `d` edits (the fewest edits, then the most
+/// frequent words first; at most `MAX_FUZZY_TERMS`).
+fn expand(index: &SearchIndex, slot: &mut Slot, d: u8) {
+    slot.fuzzy_edits = d;
+    let mut found: Vec<(u8, u32, TermId, String)> = index
+        .near(&slot.word, d, slot.last(), MAX_FUZZY_SCAN)
+        .into_iter()
+        .filter(|&(term, _, _)| Some(term) != slot.exact && !slot.prefix.as_ref().is_some_and(|r| r.contains(&term)))
+        .map(|(term, e, word)| (e, index.df(term), term, word))
+        .collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    found.truncate(MAX_FUZZY_TERMS);
+    found.sort_unstable_by_key(|f| f.2);
+    slot.fuzzy = found.iter().map(|f| (f.2, f.0)).collect();
+    slot.fuzzy_words = found.into_iter().map(|f| f.3).collect();
 }
 
 /// Whether [`add_fuzzy`] with more than `max_edits` edits would expand some word further.
